@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"strings"
+
+	"github.com/sendguard/sendguard/policy"
+	"github.com/sendguard/sendguard/smtpfilter"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file")
+	from := fs.String("from", "", "envelope sender (default: the From header)")
+	var to stringList
+	fs.Var(&to, "to", "envelope recipient, repeatable (default: To, Cc and Bcc headers)")
+	asJSON := fs.Bool("json", false, "print the verdict as JSON")
+	if err := fs.Parse(interleave(args)); err != nil {
+		return 0, fail(exitUsage, "")
+	}
+	if fs.NArg() != 1 {
+		return 0, fail(exitUsage, "give one MESSAGE.eml, or - for standard input")
+	}
+	f, pol, err := loadConfig(*path, stderr)
+	if err != nil {
+		return 0, err
+	}
+	in := stdin
+	if name := fs.Arg(0); name != "-" {
+		file, err := os.Open(name)
+		if err != nil {
+			return 0, fail(exitUsage, "%v", err)
+		}
+		defer file.Close()
+		in = file
+	}
+	buf := spool.New(f.Resolve(f.Server.SpoolDir), f.Server.SpoolMemoryBytes, f.Server.MaxMessageBytes)
+	defer buf.Close()
+	if _, err := buf.ReadFrom(in); err != nil {
+		return 0, fail(exitUsage, "read message: %v", err)
+	}
+	env := policy.Envelope{From: *from, To: to}
+	if env.From == "" || len(env.To) == 0 {
+		hFrom, hTo := headerEnvelope(buf)
+		if env.From == "" {
+			env.From = hFrom
+		}
+		if len(env.To) == 0 {
+			env.To = hTo
+		}
+	}
+	v, err := pol.Evaluate(context.Background(), env, buf, buf.Size())
+	if err != nil {
+		return 0, fmt.Errorf("evaluate: %w", err)
+	}
+	ref := policy.NewRef()
+	if *asJSON {
+		out := struct {
+			Ref      string          `json:"ref"`
+			Envelope policy.Envelope `json:"envelope"`
+			*policy.Verdict
+			Reply string `json:"reply,omitempty"`
+		}{ref, env, v, replyText(v, ref)}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			return 0, err
+		}
+	} else {
+		printVerdict(stdout, env, v, ref)
+	}
+	switch v.Action {
+	case policy.Flag:
+		return exitFlag, nil
+	case policy.Hold:
+		return exitHold, nil
+	case policy.Reject, policy.Tempfail:
+		return exitReject, nil
+	}
+	return exitPass, nil
+}
+
+// interleave lets flags follow the message argument: "check MSG --json".
+func interleave(args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			rest = append(rest, a)
+		case strings.Contains(a, "=") || a == "--json" || a == "-json":
+			flags = append(flags, a)
+		default:
+			flags = append(flags, a)
+			if i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(flags, rest...)
+}
+
+// headerEnvelope reads From and To/Cc/Bcc from the message header, for a dry
+// run without an explicit envelope.
+func headerEnvelope(r io.ReaderAt) (string, []string) {
+	m, err := mail.ReadMessage(io.NewSectionReader(r, 0, 1<<20))
+	if err != nil {
+		return "", nil
+	}
+	var from string
+	if l, err := m.Header.AddressList("From"); err == nil && len(l) > 0 {
+		from = l[0].Address
+	}
+	var to []string
+	for _, h := range []string{"To", "Cc", "Bcc"} {
+		if l, err := m.Header.AddressList(h); err == nil {
+			for _, a := range l {
+				to = append(to, a.Address)
+			}
+		}
+	}
+	return from, to
+}
+
+func replyText(v *policy.Verdict, ref string) string {
+	if v.Action < policy.Hold {
+		return ""
+	}
+	e := smtpfilter.Rejection(v, ref)
+	lines := strings.Split(e.Message, "\n")
+	for i, l := range lines {
+		if i == len(lines)-1 {
+			l = fmt.Sprintf("%d.%d.%d %s", e.EnhancedCode[0], e.EnhancedCode[1], e.EnhancedCode[2], l)
+		}
+		sep := "-"
+		if i == len(lines)-1 {
+			sep = " "
+		}
+		lines[i] = fmt.Sprintf("%d%s%s", e.Code, sep, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func printVerdict(w io.Writer, env policy.Envelope, v *policy.Verdict, ref string) {
+	fmt.Fprintf(w, "verdict: %s (ref %s)\n", v.Action, ref)
+	fmt.Fprintf(w, "envelope: from <%s> to %s\n", env.From, strings.Join(bracket(env.To), ", "))
+	if rules := v.Rules(); len(rules) > 0 {
+		fmt.Fprintf(w, "rules: %s\n", strings.Join(rules, ", "))
+	}
+	if v.Encrypted != "" {
+		fmt.Fprintf(w, "whole message encrypted: %s\n", v.Encrypted)
+	}
+	for _, f := range v.Findings {
+		fmt.Fprintf(w, "\n[%s] %s: %s\n", f.Rule, f.Action, f.Evidence)
+		fmt.Fprintf(w, "  %s\n  → %s\n", f.ReasonJA, f.RemedyJA)
+		fmt.Fprintf(w, "  %s\n  → %s\n", f.Reason, f.Remedy)
+	}
+	if len(v.Attachments) > 0 {
+		fmt.Fprintf(w, "\nattachments:\n")
+		for _, a := range v.Attachments {
+			state := "not protected"
+			switch {
+			case a.Exempt != "":
+				state = "exempt (" + a.Exempt + ")"
+			case a.Unscannable != "":
+				state = "unscannable: " + a.Unscannable
+			case a.Protected:
+				state = "protected (" + a.Method + ")"
+			}
+			name := a.Name
+			if name == "" {
+				name = "(no name)"
+			}
+			format := a.Format
+			if format == "" {
+				format = "-"
+			}
+			fmt.Fprintf(w, "  part %-6s %s  [%s, %s, %d bytes]  %s\n", a.Path, name, a.ContentType, format, a.Size, state)
+		}
+	}
+	if r := replyText(v, ref); r != "" {
+		fmt.Fprintf(w, "\nSMTP reply:\n%s\n", r)
+	}
+}
+
+func bracket(addrs []string) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = "<" + a + ">"
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCmd runs the binary's entry point as a user would.
+func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeConfig(t *testing.T, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sendguard.toml")
+	cfg := "[upstream]\naddress = \"capture:" + filepath.Join(dir, "captured") + "\"\n[domains]\ninternal = [\"example.co.jp\"]\n" + extra
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func zipMessage(t *testing.T) string {
+	t.Helper()
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("名簿.csv")
+	w.Write([]byte("yamada,090\n"))
+	zw.Close()
+	dir := t.TempDir()
+	zp := filepath.Join(dir, "meibo.zip")
+	os.WriteFile(zp, zb.Bytes(), 0o600)
+	msg, err := buildMessage("alice@example.co.jp", []string{"bob@partner.example.com"}, "名簿", "送ります\n", []string{zp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := filepath.Join(dir, "msg.eml")
+	os.WriteFile(mp, msg, 0o600)
+	return mp
+}
+
+func TestCheckExitStatusAndExplanation(t *testing.T) {
+	cfg := writeConfig(t, "")
+	msgPath := zipMessage(t)
+
+	code, out, errs := runCmd(t, "", "check", "--config", cfg, msgPath)
+	if code != exitReject {
+		t.Fatalf("check exit %d, want %d; stderr %s", code, exitReject, errs)
+	}
+	for _, want := range []string{"verdict: reject", "[attachment-unencrypted]", "meibo.zip", "名簿.csv", "パスワード", "550 5.7.1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// The same message to an internal recipient passes (scope external).
+	code, out, _ = runCmd(t, "", "check", "--config", cfg, "--to", "carol@example.co.jp", msgPath)
+	if code != exitPass || !strings.Contains(out, "verdict: pass") {
+		t.Errorf("internal recipient: exit %d\n%s", code, out)
+	}
+
+	// Flag action: exit 1; --json is machine-readable; message from stdin.
+	cfg = writeConfig(t, "[rules.attachment-unencrypted]\naction = \"flag\"\n")
+	data, _ := os.ReadFile(msgPath)
+	code, out, _ = runCmd(t, string(data), "check", "--config", cfg, "--json", "-")
+	if code != exitFlag {
+		t.Fatalf("flag: exit %d\n%s", code, out)
+	}
+	var v struct {
+		Action   string `json:"action"`
+		Findings []struct {
+			Rule     string `json:"rule"`
+			Evidence string `json:"evidence"`
+		} `json:"findings"`
+		Envelope struct{ From string }
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	if v.Action != "flag" || len(v.Findings) != 1 || v.Findings[0].Rule != "attachment-unencrypted" || v.Findings[0].Evidence != "meibo.zip" {
+		t.Errorf("json verdict: %+v", v)
+	}
+	if v.Envelope.From != "alice@example.co.jp" {
+		t.Errorf("envelope from header: %q", v.Envelope.From)
+	}
+}
+
+func TestCheckUsageErrors(t *testing.T) {
+	if code, _, _ := runCmd(t, "", "check", "--config", writeConfig(t, ""), "/no/such/file.eml"); code < 64 {
+		t.Errorf("missing file: exit %d, want >= 64", code)
+	}
+	if code, _, _ := runCmd(t, "", "check", "x.eml"); code < 64 {
+		t.Errorf("no --config: exit %d, want >= 64", code)
+	}
+	bad := writeConfig(t, "[rules.attachment-unencrypted]\naction = \"explode\"\n")
+	if code, _, _ := runCmd(t, "", "check", "--config", bad, zipMessage(t)); code < 64 {
+		t.Errorf("bad config: exit %d, want >= 64", code)
+	}
+}
+
+func TestPolicyLint(t *testing.T) {
+	code, out, _ := runCmd(t, "", "policy", "lint", "--config", "../../config.example.toml")
+	if code != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("example config: exit %d\n%s", code, out)
+	}
+	bad := writeConfig(t, "[rules.attachment-unencrypted]\naction = \"hold\"\n")
+	code, out, _ = runCmd(t, "", "policy", "lint", "--config", bad)
+	if code == 0 || !strings.Contains(out, ":6: rules.attachment-unencrypted.action: hold is not available") {
+		t.Errorf("hold: exit %d\n%s", code, out)
+	}
+}
+
+func TestPasswd(t *testing.T) {
+	code, out, _ := runCmd(t, "secret\n", "passwd")
+	if code != 0 || !strings.HasPrefix(out, "$2a$") {
+		t.Errorf("passwd: exit %d %q", code, out)
+	}
+}

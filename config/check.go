@@ -1,0 +1,118 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// check validates the server-side sections; the policy sections are checked
+// by policy.Compile.
+func (f *File) check() Errors {
+	var errs Errors
+	add := func(key, format string, args ...any) {
+		errs = append(errs, Error{File: f.Path, Line: f.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	s := f.Server
+	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+		add("server.listen", "not host:port: %q", s.Listen)
+	}
+	for i, n := range s.AllowedNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			add("server.allowed_networks", "entry %d is not a network in CIDR form (e.g. 10.0.0.0/8): %q", i+1, n)
+		}
+	}
+	if s.MaxMessageBytes < 0 {
+		add("server.max_message_bytes", "must be positive")
+	}
+	if s.MaxLineLength < 1000 {
+		add("server.max_line_length", "must be at least 1000 (RFC 5321 section 4.5.3.1.6)")
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		add("server.tls_cert", "tls_cert and tls_key go together")
+	}
+	for _, k := range []string{"tls_cert", "tls_key"} {
+		p := s.TLSCert
+		if k == "tls_key" {
+			p = s.TLSKey
+		}
+		if p != "" {
+			if _, err := os.Stat(f.resolve(p)); err != nil {
+				add("server."+k, "%v", err)
+			}
+		}
+	}
+	if s.RequireTLS && s.TLSCert == "" {
+		add("server.require_tls", "require_tls needs tls_cert and tls_key")
+	}
+	if len(s.Users) > 0 && s.TLSCert == "" {
+		add("server.users", "AUTH is only offered over TLS: set tls_cert and tls_key")
+	}
+	seen := map[string]bool{}
+	for i, u := range s.Users {
+		key := fmt.Sprintf("server.users.%d", i)
+		if u.Name == "" {
+			add(key+".name", "user name is empty")
+		}
+		if seen[u.Name] {
+			add(key+".name", "user %q appears twice", u.Name)
+		}
+		seen[u.Name] = true
+		if _, err := bcrypt.Cost([]byte(u.PasswordBcrypt)); err != nil {
+			add(key+".password_bcrypt", "not a bcrypt hash (make one with: sendguard passwd)")
+		}
+	}
+	u := f.Upstream
+	switch {
+	case u.Address == "":
+		add("upstream.address", "missing: host:port of the real MTA, or capture:DIR")
+	case strings.HasPrefix(u.Address, "capture:"):
+		if strings.TrimPrefix(u.Address, "capture:") == "" {
+			add("upstream.address", "capture: needs a directory, e.g. capture:./captured")
+		}
+	default:
+		if _, _, err := net.SplitHostPort(u.Address); err != nil {
+			add("upstream.address", "not host:port or capture:DIR: %q", u.Address)
+		}
+	}
+	switch u.StartTLS {
+	case "off", "opportunistic", "required":
+	default:
+		add("upstream.starttls", "must be off, opportunistic or required, not %q", u.StartTLS)
+	}
+	if (u.Username == "") != (u.Password == "") {
+		add("upstream.username", "username and password go together")
+	}
+	if u.Username != "" && u.StartTLS != "required" {
+		add("upstream.username", "AUTH to the upstream needs starttls = \"required\" (passwords never travel in clear)")
+	}
+	if u.TLSCAFile != "" {
+		if _, err := os.Stat(f.resolve(u.TLSCAFile)); err != nil {
+			add("upstream.tls_ca_file", "%v", err)
+		}
+	}
+	switch f.Explain.Mode {
+	case "reply":
+	case "mail":
+		add("explain.mode", "mode \"mail\" is not available in this version; use \"reply\"")
+	default:
+		add("explain.mode", "must be reply or mail, not %q", f.Explain.Mode)
+	}
+	switch f.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "must be debug, info, warn or error, not %q", f.Log.Level)
+	}
+	switch f.Log.Format {
+	case "json", "text":
+	default:
+		add("log.format", "must be json or text, not %q", f.Log.Format)
+	}
+	return errs
+}
+
+func (f *File) line(key string) int { return lineOf(f.Lines, key) }

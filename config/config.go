@@ -1,0 +1,334 @@
+// Package config reads sendguard's TOML configuration file: the server, the
+// upstream, logging and the policy sections, with the line of every key so that
+// errors can name where they are.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/sendguard/sendguard/policy"
+)
+
+// File is the whole configuration file.
+type File struct {
+	Server   Server   `toml:"server"`
+	Upstream Upstream `toml:"upstream"`
+	Admin    Admin    `toml:"admin"`
+	Explain  Explain  `toml:"explain"`
+	Log      Log      `toml:"log"`
+	// PolicyRef names a separate policy file; when set, the policy sections
+	// ([domains], [rules.*], [limits], [attachments]) are read from it.
+	PolicyRef PolicyRef `toml:"policy"`
+
+	policy.Config
+
+	// Path is the file this was read from; Dir its directory (relative paths
+	// in the file are relative to it).
+	Path string `toml:"-"`
+	// Lines maps a dotted key ("rules.attachment-unencrypted.action") to its
+	// line in Path, and PolicyLines likewise for the policy file.
+	Lines       map[string]int `toml:"-"`
+	PolicyPath  string         `toml:"-"`
+	PolicyLines map[string]int `toml:"-"`
+}
+
+// PolicyRef is the [policy] section.
+type PolicyRef struct {
+	File string `toml:"file"`
+}
+
+// Server is the [server] section: the listener that the organisation's MTA
+// relays to.
+type Server struct {
+	Listen          string   `toml:"listen"`
+	Hostname        string   `toml:"hostname"`
+	AllowedNetworks []string `toml:"allowed_networks"`
+	MaxMessageBytes int64    `toml:"max_message_bytes"`
+	MaxRecipients   int      `toml:"max_recipients"`
+	// MaxLineLength is the longest line accepted in commands and DATA.
+	// RFC 5321 says 1000, but real mail carries longer HTML and base64 lines.
+	MaxLineLength       int      `toml:"max_line_length"`
+	MaxConnections      int      `toml:"max_connections"`
+	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"`
+	CommandTimeout      Duration `toml:"command_timeout"`
+	DataTimeout         Duration `toml:"data_timeout"`
+	SpoolDir            string   `toml:"spool_dir"`
+	SpoolMemoryBytes    int64    `toml:"spool_memory_bytes"`
+	TLSCert             string   `toml:"tls_cert"`
+	TLSKey              string   `toml:"tls_key"`
+	RequireTLS          bool     `toml:"require_tls"`
+	Users               []User   `toml:"users"`
+}
+
+// User may authenticate with AUTH PLAIN or LOGIN over TLS.
+type User struct {
+	Name           string `toml:"name"`
+	PasswordBcrypt string `toml:"password_bcrypt"`
+}
+
+// Upstream is the [upstream] section: where passed mail goes.
+type Upstream struct {
+	// Address is host:port of the real MTA, or "capture:DIR".
+	Address        string   `toml:"address"`
+	StartTLS       string   `toml:"starttls"` // off | opportunistic | required
+	TLSServerName  string   `toml:"tls_server_name"`
+	TLSCAFile      string   `toml:"tls_ca_file"`
+	TLSSkipVerify  bool     `toml:"tls_skip_verify"`
+	Username       string   `toml:"username"`
+	Password       string   `toml:"password"`
+	Helo           string   `toml:"helo"`
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	CommandTimeout Duration `toml:"command_timeout"`
+	DataTimeout    Duration `toml:"data_timeout"`
+}
+
+// Admin is the [admin] section.
+type Admin struct {
+	Listen string `toml:"listen"`
+}
+
+// Explain is the [explain] section.
+type Explain struct {
+	Mode string `toml:"mode"` // reply | mail
+	From string `toml:"from"`
+}
+
+// Log is the [log] section.
+type Log struct {
+	Level  string `toml:"level"`  // debug | info | warn | error
+	Format string `toml:"format"` // json | text
+	// Audit is where the per-message audit lines go: "" or "stderr" for the
+	// log stream, or a file path (appended).
+	Audit string `toml:"audit"`
+}
+
+// Duration is a time.Duration written as "30s", "5m".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (use e.g. \"30s\", \"5m\"): %q", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration must not be negative: %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Error is one problem in the file, with its place.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, ": %s", e.Key)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found; it is returned as one error.
+type Errors []Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Defaults are applied to what the file leaves out.
+func (f *File) applyDefaults() {
+	s := &f.Server
+	if s.Listen == "" {
+		s.Listen = "127.0.0.1:2525"
+	}
+	if s.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "sendguard.localdomain"
+		}
+		s.Hostname = h
+	}
+	if s.AllowedNetworks == nil {
+		s.AllowedNetworks = []string{"127.0.0.0/8", "::1/128"}
+	}
+	if s.MaxMessageBytes == 0 {
+		s.MaxMessageBytes = 50 << 20
+	}
+	if s.MaxRecipients == 0 {
+		s.MaxRecipients = 500
+	}
+	if s.MaxLineLength == 0 {
+		s.MaxLineLength = 64 << 10
+	}
+	if s.MaxConnections == 0 {
+		s.MaxConnections = 200
+	}
+	if s.MaxConnectionsPerIP == 0 {
+		s.MaxConnectionsPerIP = 50
+	}
+	if s.CommandTimeout.Duration == 0 {
+		s.CommandTimeout.Duration = 5 * time.Minute
+	}
+	if s.DataTimeout.Duration == 0 {
+		s.DataTimeout.Duration = 10 * time.Minute
+	}
+	if s.SpoolMemoryBytes == 0 {
+		s.SpoolMemoryBytes = 1 << 20
+	}
+	u := &f.Upstream
+	if u.StartTLS == "" {
+		u.StartTLS = "off"
+	}
+	if u.Helo == "" {
+		u.Helo = s.Hostname
+	}
+	if u.ConnectTimeout.Duration == 0 {
+		u.ConnectTimeout.Duration = 30 * time.Second
+	}
+	if u.CommandTimeout.Duration == 0 {
+		u.CommandTimeout.Duration = 5 * time.Minute
+	}
+	if u.DataTimeout.Duration == 0 {
+		u.DataTimeout.Duration = 10 * time.Minute
+	}
+	if f.Admin.Listen == "" {
+		f.Admin.Listen = "127.0.0.1:9425"
+	}
+	if f.Explain.Mode == "" {
+		f.Explain.Mode = "reply"
+	}
+	if f.Log.Level == "" {
+		f.Log.Level = "info"
+	}
+	if f.Log.Format == "" {
+		f.Log.Format = "json"
+	}
+}
+
+// Load reads and checks the file at path. On problems it returns Errors,
+// each with the line and key it is about. The policy sections are not
+// compiled here: call policy.Compile(f.Config, f.PolicyLines).
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	f := &File{Path: path}
+	var errs Errors
+	f.Lines, errs = decode(path, data, f)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	f.PolicyPath, f.PolicyLines = path, f.Lines
+	if f.PolicyRef.File != "" {
+		if !policySectionsEmpty(f.Lines) {
+			return nil, Errors{{File: path, Line: f.Lines["policy.file"], Key: "policy.file",
+				Msg: "policy sections must be in one place: either in this file or in the named policy file"}}
+		}
+		pp := f.resolve(f.PolicyRef.File)
+		pdata, err := os.ReadFile(pp)
+		if err != nil {
+			return nil, Errors{{File: path, Line: f.Lines["policy.file"], Key: "policy.file", Msg: err.Error()}}
+		}
+		var pf struct{ policy.Config }
+		lines, perrs := decode(pp, pdata, &pf)
+		if len(perrs) > 0 {
+			return nil, perrs
+		}
+		f.Config = pf.Config
+		f.PolicyPath, f.PolicyLines = pp, lines
+	}
+	f.applyDefaults()
+	if errs := f.check(); len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}
+
+// resolve makes a path in the file relative to the file's directory.
+func (f *File) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(filepath.Dir(f.Path), p)
+}
+
+// Resolve makes a path written in the file relative to the file's directory.
+func (f *File) Resolve(p string) string { return f.resolve(p) }
+
+func policySectionsEmpty(lines map[string]int) bool {
+	for k := range lines {
+		top, _, _ := strings.Cut(k, ".")
+		switch top {
+		case "domains", "rules", "limits", "attachments":
+			return false
+		}
+	}
+	return true
+}
+
+// decode reads TOML strictly into v and returns the key lines.
+func decode(path string, data []byte, v any) (map[string]int, Errors) {
+	lines, perr := keyLines(data)
+	if perr != nil {
+		return nil, Errors{*perr.withFile(path)}
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return lines, nil
+	}
+	var strict *toml.StrictMissingError
+	var derr *toml.DecodeError
+	switch {
+	case errors.As(err, &strict):
+		var errs Errors
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			errs = append(errs, Error{File: path, Line: row, Key: strings.Join(e.Key(), "."), Msg: "unknown key"})
+		}
+		return nil, errs
+	case errors.As(err, &derr):
+		row, _ := derr.Position()
+		return nil, Errors{{File: path, Line: row, Key: strings.Join(derr.Key(), "."), Msg: derr.Error()}}
+	default:
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+}
+
+// SortedKeys returns the keys of a line map in file order, for messages.
+func SortedKeys(lines map[string]int) []string {
+	keys := make([]string, 0, len(lines))
+	for k := range lines {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return lines[keys[i]] < lines[keys[j]] })
+	return keys
+}

@@ -1,0 +1,56 @@
+package policy
+
+// Config is the policy part of the configuration file, as decoded from TOML.
+// It is compiled once into a Policy.
+type Config struct {
+	Domains     DomainsConfig         `toml:"domains"`
+	Rules       map[string]RuleConfig `toml:"rules"`
+	Limits      LimitsConfig          `toml:"limits"`
+	Attachments AttachmentsConfig     `toml:"attachments"`
+}
+
+// DomainsConfig is the [domains] section.
+type DomainsConfig struct {
+	// Internal domains are the organisation's own; "*.example.co.jp" matches
+	// its subdomains.
+	Internal []string `toml:"internal"`
+	Verified []string `toml:"verified"`
+	DNSCheck bool     `toml:"dns_check"`
+}
+
+// RuleConfig is one [rules.<id>] section.
+type RuleConfig struct {
+	// Action is pass, flag or reject (hold arrives later).
+	Action string `toml:"action"`
+	// Scope is "external" (the rule applies when the message goes to at
+	// least one recipient outside the internal domains) or "all".
+	Scope string `toml:"scope"`
+	// ExemptSenders are envelope senders the rule does not apply to:
+	// "user@example.co.jp", "*@legal.example.co.jp" or "@legal.example.co.jp".
+	ExemptSenders []string `toml:"exempt_senders"`
+}
+
+// LimitsConfig bounds the work spent on one message. Anything past a limit is
+// attachment-unscannable: fail closed.
+type LimitsConfig struct {
+	MaxMIMEDepth       int   `toml:"max_mime_depth"`
+	MaxParts           int   `toml:"max_parts"`
+	MaxAttachmentBytes int64 `toml:"max_attachment_bytes"`
+	MaxArchiveNesting  int   `toml:"max_archive_nesting"`
+	MaxArchiveEntries  int   `toml:"max_archive_entries"`
+	MaxInflatedBytes   int64 `toml:"max_inflated_bytes"`
+}
+
+// AttachmentsConfig is the [attachments] section.
+type AttachmentsConfig struct {
+	// ExemptTypes are media types that are listed in the verdict but need no
+	// encryption. Default: signatures, calendar invitations and vCards.
+	ExemptTypes []string `toml:"exempt_types"`
+	// CountInlineImages counts images shown in the HTML body (cid:) as
+	// attachments.
+	CountInlineImages bool `toml:"count_inline_images"`
+	// SpoolDir holds attachments larger than SpoolMemoryBytes while they are
+	// inspected ("" = the system's temporary directory).
+	SpoolDir         string `toml:"spool_dir"`
+	SpoolMemoryBytes int64  `toml:"spool_memory_bytes"`
+}

@@ -1,0 +1,159 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sendguard/sendguard/policy/encryption"
+	"github.com/sendguard/sendguard/policy/inspect"
+)
+
+// Envelope is the SMTP envelope of a message.
+type Envelope struct {
+	From     string
+	To       []string
+	AuthUser string
+}
+
+// headSize is how much of an attachment is read to identify its format.
+const headSize = 8 << 10
+
+// Evaluate inspects the message (size bytes read through msg) and returns the
+// verdict. An error means the message could not be read at all (I/O, temp
+// files): the caller should answer with a temporary failure. Malformed or
+// hostile content is never an error: it is a finding.
+func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, size int64) (*Verdict, error) {
+	external := false
+	for _, to := range env.To {
+		if !p.IsInternal(to) {
+			external = true
+			break
+		}
+	}
+	applies := func(id string) *rule {
+		r := p.rules[id]
+		if r == nil || !r.applies(env.From, external) {
+			return nil
+		}
+		return r
+	}
+
+	m, err := inspect.Walk(io.NewSectionReader(msg, 0, size), p.inspect)
+	if err != nil {
+		return nil, fmt.Errorf("walk message: %w", err)
+	}
+	defer m.Close()
+
+	v := &Verdict{Encrypted: m.Encrypted}
+	unencrypted := applies(RuleAttachmentUnencrypted)
+	unscannable := applies(RuleAttachmentUnscannable)
+
+	for _, pr := range m.Problems {
+		if unscannable != nil {
+			v.add(unscannableFinding(unscannable.action, "", pr.Path, pr.Reason))
+		}
+	}
+	for _, a := range m.Attachments {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		rep := Attachment{
+			Path: a.Path, Name: a.Name, ContentType: a.ContentType,
+			Size: a.Size, SHA256: a.SHA256,
+		}
+		if p.exemptTypes[a.ContentType] {
+			rep.Exempt = a.ContentType
+			v.Attachments = append(v.Attachments, rep)
+			continue
+		}
+		res := encryption.Inspect(a.Content, a.Size, p.encryption)
+		rep.Format = string(res.Format)
+		rep.Protected = res.Protected
+		rep.Method = res.Method
+		rep.Unscannable = res.Unscannable
+		v.Attachments = append(v.Attachments, rep)
+		switch {
+		case res.Unscannable != "":
+			if unscannable != nil {
+				v.add(unscannableFinding(unscannable.action, a.Name, a.Path, res.Unscannable))
+			}
+		case !res.Protected:
+			if unencrypted != nil {
+				v.add(unencryptedFinding(unencrypted.action, a, res))
+			}
+		}
+	}
+	return v, nil
+}
+
+// displayName names an attachment for the sender: its file name, or its type
+// and MIME part when it has none.
+func displayName(name, contentType, path string) string {
+	if name != "" {
+		return name
+	}
+	if contentType == "" {
+		contentType = "unnamed"
+	}
+	return fmt.Sprintf("(%s, part %s)", contentType, path)
+}
+
+func unencryptedFinding(action Action, a *inspect.Attachment, res encryption.Result) Finding {
+	name := displayName(a.Name, a.ContentType, a.Path)
+	f := Finding{
+		Rule:     RuleAttachmentUnencrypted,
+		Action:   action,
+		Evidence: name,
+		Reason:   fmt.Sprintf("attachment %q is not encrypted", name),
+		Remedy:   "put it in a password-protected ZIP (or encrypt it) and send the password in a separate mail",
+		ReasonJA: fmt.Sprintf("添付ファイル「%s」が暗号化されていません", name),
+		RemedyJA: "ファイルをパスワード付きZIPにして（または暗号化して）再送し、パスワードは別のメールで送ってください",
+		Detail:   "format=" + formatName(res.Format) + " part=" + a.Path,
+	}
+	if len(res.PlainEntries) > 0 {
+		entries := res.PlainEntries
+		more := ""
+		if len(entries) > 3 {
+			more = fmt.Sprintf(" and %d more", len(entries)-3)
+			entries = entries[:3]
+		}
+		f.Reason = fmt.Sprintf("attachment %q holds files that are not encrypted (%s%s)", name, strings.Join(entries, ", "), more)
+		f.ReasonJA = fmt.Sprintf("添付ファイル「%s」の中に暗号化されていないファイルがあります（%s%s）", name, strings.Join(entries, "、"), more)
+		f.Remedy = "make the ZIP again with a password on every file, and send the password in a separate mail"
+		f.RemedyJA = "すべてのファイルにパスワードをかけてZIPを作り直して再送し、パスワードは別のメールで送ってください"
+	}
+	return f
+}
+
+func unscannableFinding(action Action, name, path, reason string) Finding {
+	what := "the message"
+	whatJA := "メール"
+	evidence := "part " + path
+	if path == "" {
+		evidence = "message"
+	}
+	if name != "" {
+		what = fmt.Sprintf("attachment %q", name)
+		whatJA = fmt.Sprintf("添付ファイル「%s」", name)
+		evidence = name
+	}
+	return Finding{
+		Rule:     RuleAttachmentUnscannable,
+		Action:   action,
+		Evidence: evidence,
+		Reason:   fmt.Sprintf("%s could not be checked: %s", what, reason),
+		Remedy:   "send the file as a password-protected ZIP made with a standard tool, and the password in a separate mail",
+		ReasonJA: fmt.Sprintf("%sを検査できませんでした（%s）", whatJA, reason),
+		RemedyJA: "一般的なツールでパスワード付きZIPを作って再送し、パスワードは別のメールで送ってください",
+		Detail:   "part=" + path,
+	}
+}
+
+func formatName(f encryption.Format) string {
+	if f == encryption.FormatUnknown {
+		return "unknown"
+	}
+	return string(f)
+}

@@ -1,0 +1,147 @@
+package inspect
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/japanese"
+)
+
+// Charset names that Japanese mailers write but go-message's charset package
+// does not know (checked against v0.18.2), registered lower case.
+func init() {
+	for _, n := range []string{
+		"cp932", "windows-31j", "ms932", "ms_kanji", "x-ms-cp932", "ibm-943",
+		"x-sjis", "sjis", "shift-jis", "shift_jis", "x-shift_jis", "x-shift-jis",
+		"shift_jis-2004", "shift_jisx0213", "csshiftjis", "cswindows31j",
+	} {
+		charset.RegisterEncoding(n, japanese.ShiftJIS)
+	}
+	for _, n := range []string{
+		"iso-2022-jp", "iso-2022-jp-1", "iso-2022-jp-2", "iso-2022-jp-3",
+		"iso-2022-jp-2004", "iso-2022-jp-ms", "x-iso-2022-jp", "csiso2022jp",
+		"csiso2022jp2", "jis", "x-jis",
+	} {
+		charset.RegisterEncoding(n, japanese.ISO2022JP)
+	}
+	for _, n := range []string{
+		"euc-jp", "x-euc-jp", "eucjp", "x-eucjp", "euc-jis-2004", "euc-jisx0213",
+		"cseucpkdfmtjapanese", "ujis",
+	} {
+		charset.RegisterEncoding(n, japanese.EUCJP)
+	}
+	// "Unknown" charsets hand the bytes over unchanged; decodeText then
+	// guesses among UTF-8 and the Japanese encodings.
+	for _, n := range []string{"unknown-8bit", "x-unknown", "unknown", "8bit", "x-user-defined", "default"} {
+		charset.RegisterEncoding(n, encoding.Nop)
+	}
+}
+
+// sevenBitCharsets are charsets whose text never has a byte >= 0x80; a body
+// labelled with one of them that has such bytes is mislabelled (Becky! and
+// others send Shift_JIS labelled ISO-2022-JP) and is decoded by guessing.
+var sevenBitCharsets = map[string]bool{
+	"us-ascii": true, "ascii": true, "iso-2022-jp": true, "csiso2022jp": true,
+	"iso-2022-jp-1": true, "iso-2022-jp-2": true, "iso-2022-jp-3": true, "jis": true,
+}
+
+// decodeText converts b, labelled with charset cs ("" when none), to UTF-8.
+// It never fails: an unknown or wrong label falls back to guessing.
+func decodeText(b []byte, cs string) string {
+	cs = strings.ToLower(strings.TrimSpace(cs))
+	switch {
+	case cs == "" || cs == "utf-8" || cs == "utf8" || cs == "unknown-8bit" || cs == "x-unknown" || cs == "unknown" || cs == "8bit" || cs == "default":
+		return decodeGuess(b)
+	case sevenBitCharsets[cs] && hasHighBit(b):
+		return decodeGuess(b)
+	case sevenBitCharsets[cs] && !bytes.Contains(b, []byte{0x1b}):
+		return string(b)
+	}
+	r, err := message.CharsetReader(cs, bytes.NewReader(b))
+	if err != nil || r == nil {
+		return decodeGuess(b)
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return decodeGuess(b)
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+func hasHighBit(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// guessEncoding picks the encoding of unlabelled text: ISO-2022-JP when it
+// has JIS escape sequences, UTF-8 when valid (nil), else EUC-JP or Shift_JIS
+// (CP932), whichever decodes cleanly and fits the byte pattern better.
+func guessEncoding(b []byte) encoding.Encoding {
+	if bytes.Contains(b, []byte("\x1b$B")) || bytes.Contains(b, []byte("\x1b$@")) || bytes.Contains(b, []byte("\x1b(J")) || bytes.Contains(b, []byte("\x1b(I")) {
+		if !hasHighBit(b) {
+			return japanese.ISO2022JP
+		}
+	}
+	if utf8.Valid(b) {
+		return nil
+	}
+	sjisOK := cleanDecode(japanese.ShiftJIS, b)
+	eucOK := cleanDecode(japanese.EUCJP, b)
+	// Shift_JIS lead bytes 0x81-0x9F never occur in EUC-JP (except the
+	// single-shift 0x8E/0x8F); hiragana, katakana and most kanji use them.
+	sjisLead := false
+	for _, c := range b {
+		if c >= 0x80 && c <= 0xA0 && c != 0x8E && c != 0x8F {
+			sjisLead = true
+			break
+		}
+	}
+	switch {
+	case eucOK && !sjisLead:
+		return japanese.EUCJP
+	case sjisOK:
+		return japanese.ShiftJIS
+	case eucOK:
+		return japanese.EUCJP
+	}
+	return japanese.ShiftJIS
+}
+
+func cleanDecode(enc encoding.Encoding, b []byte) bool {
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return false
+	}
+	return !bytes.ContainsRune(out, utf8.RuneError) || bytes.ContainsRune(b, utf8.RuneError)
+}
+
+// decodeGuess converts unlabelled bytes to UTF-8 (see guessEncoding).
+func decodeGuess(b []byte) string {
+	enc := guessEncoding(b)
+	if enc == nil {
+		return string(b)
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return strings.ToValidUTF8(string(out), "\uFFFD")
+}
+
+// decodeLooseString fixes a header value that go-message left undecoded: raw
+// 8-bit Shift_JIS/EUC-JP, or raw ISO-2022-JP escape sequences.
+func decodeLooseString(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x1b") {
+		return s
+	}
+	return decodeGuess([]byte(s))
+}

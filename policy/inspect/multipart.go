@@ -1,0 +1,174 @@
+package inspect
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+)
+
+// splitter cuts a multipart body into its parts. It is written for this
+// package instead of go-message's textproto.MultipartReader so that the walk
+// keeps each part's raw bytes (header included, to bound the header size),
+// keeps what was read when the final boundary is missing, and notices parts
+// hidden after the final boundary (some mailers show them).
+type splitter struct {
+	br   *bufio.Reader
+	dash []byte // "--" + boundary
+
+	state      int // before the first part, in a part, done
+	cur        *rawPart
+	lineStart  bool
+	parts      int
+	missingEnd bool // input ended before the final boundary
+	afterEnd   bool // a delimiter line appeared after the final boundary
+}
+
+const (
+	stPreamble = iota
+	stPart
+	stDone
+)
+
+func newSplitter(r io.Reader, boundary string) *splitter {
+	return &splitter{
+		br:        bufio.NewReaderSize(r, 16*1024),
+		dash:      []byte("--" + boundary),
+		lineStart: true,
+	}
+}
+
+// boundaryKind classifies a line: 0 not a boundary, 1 delimiter, 2 final.
+func (s *splitter) boundaryKind(line []byte) int {
+	if !bytes.HasPrefix(line, s.dash) {
+		return 0
+	}
+	rest := line[len(s.dash):]
+	if bytes.HasPrefix(rest, []byte("--")) {
+		return 2
+	}
+	if len(bytes.Trim(rest, " \t\r\n")) == 0 {
+		return 1
+	}
+	return 0
+}
+
+// readLine returns the next line (or a chunk of a long line) and whether it
+// starts a line. err is io.EOF at the end.
+func (s *splitter) readLine() (line []byte, start bool, err error) {
+	start = s.lineStart
+	line, err = s.br.ReadSlice('\n')
+	switch err {
+	case bufio.ErrBufferFull:
+		s.lineStart = false
+		return line, start, nil
+	case nil:
+		s.lineStart = true
+	}
+	if err != nil && len(line) > 0 {
+		// Hand the last bytes over now; the error comes again on the next call.
+		s.lineStart = true
+		return line, start, nil
+	}
+	return line, start, err
+}
+
+// Next returns the raw reader of the next part (header and body), or nil when
+// there are no more parts. The previous part is drained first.
+func (s *splitter) Next() io.Reader {
+	if s.cur != nil {
+		io.Copy(io.Discard, s.cur)
+		s.cur = nil
+	}
+	for s.state == stPreamble {
+		line, start, err := s.readLine()
+		if err != nil {
+			s.missingEnd = true
+			s.state = stDone
+			break
+		}
+		if !start {
+			continue
+		}
+		switch s.boundaryKind(line) {
+		case 1:
+			s.state = stPart
+		case 2:
+			s.state = stDone
+		}
+	}
+	if s.state != stPart {
+		return nil
+	}
+	s.parts++
+	s.cur = &rawPart{s: s}
+	return s.cur
+}
+
+// Drain reads the epilogue to the end (so that an enclosing part ends where
+// it should) and notes delimiter lines in it.
+func (s *splitter) Drain() {
+	for s.Next() != nil {
+	}
+	for {
+		line, start, err := s.readLine()
+		if err != nil {
+			return
+		}
+		if start && s.boundaryKind(line) == 1 {
+			s.afterEnd = true
+		}
+	}
+}
+
+// rawPart reads one part up to the next boundary line. The line break before
+// a boundary belongs to the boundary (RFC 2046 5.1.1) and is not returned.
+type rawPart struct {
+	s    *splitter
+	eol  []byte // line break of the previous line, held back
+	out  []byte
+	done bool
+}
+
+func (p *rawPart) Read(b []byte) (int, error) {
+	for len(p.out) == 0 {
+		if p.done {
+			return 0, io.EOF
+		}
+		line, start, err := p.s.readLine()
+		if err != nil {
+			// End of input inside a part: keep it, note the missing boundary.
+			p.s.missingEnd = true
+			p.s.state = stDone
+			p.done = true
+			p.out = p.eol
+			p.eol = nil
+			continue
+		}
+		if start {
+			switch p.s.boundaryKind(line) {
+			case 1:
+				p.done = true
+				continue
+			case 2:
+				p.done = true
+				p.s.state = stDone
+				continue
+			}
+		}
+		body, eol := line, []byte(nil)
+		if n := len(body); n > 0 && body[n-1] == '\n' {
+			if n > 1 && body[n-2] == '\r' {
+				body, eol = body[:n-2], body[n-2:]
+			} else {
+				body, eol = body[:n-1], body[n-1:]
+			}
+		}
+		out := make([]byte, 0, len(p.eol)+len(body))
+		out = append(append(out, p.eol...), body...)
+		p.eol = append(p.eol[:0], eol...)
+		p.out = out
+	}
+	n := copy(b, p.out)
+	p.out = p.out[n:]
+	return n, nil
+}

@@ -1,0 +1,130 @@
+package policy
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"strings"
+)
+
+// Action is what happens to a message.
+type Action int
+
+// Actions in rising order of severity: a verdict takes the most severe action
+// among its findings.
+const (
+	Pass Action = iota
+	Flag
+	Hold
+	Reject
+	// Tempfail means the policy could not decide for a reason that may pass
+	// (e.g. an I/O error): the client is told to retry.
+	Tempfail
+)
+
+var actionNames = [...]string{"pass", "flag", "hold", "reject", "tempfail"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return fmt.Sprintf("action(%d)", int(a))
+}
+
+// MarshalText writes the action's name (for JSON output).
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// ParseAction reads an action name as written in the policy file.
+func ParseAction(s string) (Action, error) {
+	for i, n := range actionNames[:Tempfail] {
+		if strings.EqualFold(s, n) {
+			return Action(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown action %q (pass, flag or reject)", s)
+}
+
+// Finding is one thing a rule found in a message. Text meant for the sender
+// (Reason, Remedy and their Japanese forms) never holds body text or a
+// password; Detail is for the log only and is kept free of both as well.
+type Finding struct {
+	Rule   string `json:"rule"`
+	Action Action `json:"action"`
+	// Evidence names what was found: a file name, a domain.
+	Evidence string `json:"evidence"`
+	// Reason says what is wrong, Remedy how to send the mail correctly,
+	// in English; ReasonJA and RemedyJA in Japanese.
+	Reason   string `json:"reason"`
+	Remedy   string `json:"remedy"`
+	ReasonJA string `json:"reason_ja"`
+	RemedyJA string `json:"remedy_ja"`
+	// Detail is extra context for the audit log (format, method, part).
+	Detail string `json:"detail,omitempty"`
+}
+
+// Attachment describes one attachment as the policy judged it; it goes into
+// the audit log.
+type Attachment struct {
+	Path        string `json:"path"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Format      string `json:"format"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Protected   bool   `json:"protected"`
+	Method      string `json:"method,omitempty"`
+	Unscannable string `json:"unscannable,omitempty"`
+	Exempt      string `json:"exempt,omitempty"` // why it needs no encryption (signature, calendar…)
+}
+
+// Verdict is the policy's decision on one message.
+type Verdict struct {
+	Action      Action       `json:"action"`
+	Findings    []Finding    `json:"findings"`
+	Attachments []Attachment `json:"attachments"`
+	// Encrypted names whole-message encryption (S/MIME, PGP) when present.
+	Encrypted string `json:"encrypted,omitempty"`
+}
+
+// Rules lists the distinct rule ids of the findings that decide the verdict
+// (those whose action is the verdict's action, or flag when the verdict is a
+// pass with flags), in first-seen order.
+func (v *Verdict) Rules() []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, f := range v.Findings {
+		if f.Action == Pass || seen[f.Rule] {
+			continue
+		}
+		seen[f.Rule] = true
+		ids = append(ids, f.Rule)
+	}
+	return ids
+}
+
+// Deciding returns the findings whose action equals the verdict's action.
+func (v *Verdict) Deciding() []Finding {
+	var out []Finding
+	for _, f := range v.Findings {
+		if f.Action == v.Action {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (v *Verdict) add(f Finding) {
+	v.Findings = append(v.Findings, f)
+	if f.Action > v.Action {
+		v.Action = f.Action
+	}
+}
+
+// NewRef returns a short random reference that ties a reply to its audit line.
+func NewRef() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("policy: crypto/rand failed: %v", err))
+	}
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))[:12]
+}

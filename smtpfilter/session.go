@@ -1,0 +1,344 @@
+package smtpfilter
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+
+	"github.com/sendguard/sendguard/policy"
+	"github.com/sendguard/sendguard/spool"
+)
+
+// session is one client connection (go-smtp makes a new one at EHLO and again
+// after STARTTLS). With CHUNKING, Data runs in another goroutine than Reset,
+// so the transaction state is guarded by mu.
+type session struct {
+	srv     *Server
+	conn    *smtp.Conn
+	ip      netip.Addr
+	allowed bool
+
+	mu         sync.Mutex
+	authUser   string
+	authFailed int
+	tx         *transaction
+	up         Conn // upstream connection, reused across transactions
+	upBusy     bool // a MAIL FROM is open upstream
+}
+
+// transaction is one MAIL FROM … DATA.
+type transaction struct {
+	ref      string
+	from     string
+	mailOpts *smtp.MailOptions
+	rcpts    []string
+	started  time.Time
+}
+
+func newSession(srv *Server, c *smtp.Conn) *session {
+	s := &session{srv: srv, conn: c}
+	if ap, err := netip.ParseAddrPort(c.Conn().RemoteAddr().String()); err == nil {
+		s.ip = ap.Addr().Unmap()
+		for _, n := range srv.cfg.AllowedNetworks {
+			if n.Contains(s.ip) {
+				s.allowed = true
+				break
+			}
+		}
+	}
+	return s
+}
+
+func (s *session) tls() bool {
+	_, ok := s.conn.TLSConnectionState()
+	return ok
+}
+
+// AuthMechanisms is offered only when users are configured (and go-smtp
+// offers AUTH only over TLS).
+func (s *session) AuthMechanisms() []string {
+	if len(s.srv.cfg.Users) == 0 {
+		return nil
+	}
+	return []string{sasl.Plain, sasl.Login}
+}
+
+// Auth returns the SASL server for mech.
+func (s *session) Auth(mech string) (sasl.Server, error) {
+	verify := func(name, password string) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.authFailed >= maxAuthFailures {
+			s.conn.Close()
+			return errTooManyAuth
+		}
+		if !checkPassword(s.srv.cfg.Users, name, password) {
+			s.authFailed++
+			s.srv.cfg.Log.Warn("authentication failed", "client_ip", s.ip.String(), "user", name)
+			return errAuthFailed
+		}
+		s.authUser = name
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, name, password string) error {
+			if identity != "" && identity != name {
+				return errAuthFailed
+			}
+			return verify(name, password)
+		}), nil
+	case sasl.Login:
+		return &loginServer{verify: verify}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+// Mail starts a transaction and opens it upstream at once, so that the
+// upstream's answers to MAIL and RCPT reach the client (as Postfix's
+// smtpd_proxy_filter does).
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv.cfg.RequireTLS && !s.tls() {
+		return errTLSRequired
+	}
+	if !s.allowed && s.authUser == "" {
+		return errAuthRequired
+	}
+	s.resetLocked()
+	tx := &transaction{ref: policy.NewRef(), from: from, mailOpts: opts, started: time.Now()}
+	if err := s.upstreamMail(tx); err != nil {
+		s.srv.cfg.Log.Warn("upstream refused MAIL", "ref", tx.ref, "error", err.Error())
+		return s.upstreamError(err, false, tx.ref)
+	}
+	s.tx = tx
+	return nil
+}
+
+func (s *session) upstreamMail(tx *transaction) error {
+	if s.up == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.srv.cfg.CommandTimeout)
+		defer cancel()
+		up, err := s.srv.cfg.Upstream.Connect(ctx)
+		if err != nil {
+			return err
+		}
+		s.up = up
+	}
+	var opts *smtp.MailOptions
+	if tx.mailOpts != nil {
+		o := *tx.mailOpts
+		if o.Size > 0 {
+			o.Size += 4096 // our Received and X-Sendguard-Verdict fields
+		}
+		o.Auth = nil
+		opts = &o
+	}
+	err := s.up.Mail(tx.from, opts)
+	if err != nil {
+		s.dropUpstreamIfBroken(err)
+		return err
+	}
+	s.upBusy = true
+	return nil
+}
+
+// Rcpt proxies the recipient to the upstream: its refusal of one recipient is
+// our refusal of that recipient.
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.allowed && s.authUser == "" {
+		return errRelayDenied
+	}
+	if s.tx == nil {
+		return errNoMail
+	}
+	if s.up == nil {
+		return s.upstreamError(errors.New("upstream connection lost"), true, s.tx.ref)
+	}
+	if err := s.up.Rcpt(to, opts); err != nil {
+		s.dropUpstreamIfBroken(err)
+		return s.upstreamError(err, true, s.tx.ref)
+	}
+	s.tx.rcpts = append(s.tx.rcpts, to)
+	return nil
+}
+
+// Data spools the message, asks the policy, and relays or refuses it.
+func (s *session) Data(r io.Reader) error {
+	s.mu.Lock()
+	tx := s.tx
+	s.mu.Unlock()
+	if tx == nil {
+		io.Copy(io.Discard, r)
+		return errNoMail
+	}
+	cfg := &s.srv.cfg
+	if cfg.DataTimeout > 0 {
+		s.conn.Conn().SetReadDeadline(time.Now().Add(cfg.DataTimeout))
+	}
+	guard := &lineGuard{r: r}
+	buf := spool.New(cfg.SpoolDir, cfg.SpoolMemoryBytes, 0)
+	defer buf.Close()
+
+	rec := auditRecord{tx: tx, session: s}
+	_, err := buf.ReadFrom(guard)
+	rec.size = buf.Size()
+	switch {
+	case errors.Is(err, smtp.ErrDataTooLarge):
+		return s.finish(rec.refused(smtp.ErrDataTooLarge, "message too large"))
+	case err != nil:
+		// The client went away or timed out: nothing is relayed.
+		s.abortUpstream()
+		rec.result, rec.detail = "aborted", err.Error()
+		rec.write()
+		return tempfail(tx.ref)
+	case guard.bare:
+		return s.finish(rec.refused(errBareNewline, "bare CR or LF"))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), evaluationTimeout(cfg.DataTimeout))
+	defer cancel()
+	env := policy.Envelope{From: tx.from, To: tx.rcpts, AuthUser: s.currentUser()}
+	verdict, err := cfg.Policy().Evaluate(ctx, env, buf, buf.Size())
+	if err != nil {
+		cfg.Log.Error("policy evaluation failed", "ref", tx.ref, "error", err.Error())
+		rec.result, rec.detail = "tempfail", "evaluation failed"
+		return s.finish(rec.withReply(tempfail(tx.ref)))
+	}
+	rec.verdict = verdict
+	if verdict.Action >= policy.Hold {
+		return s.finish(rec.refused(Rejection(verdict, tx.ref), "policy"))
+	}
+
+	trace := traceInfo{helo: s.conn.Hostname(), ip: s.ip.String(), tls: s.tls(), authUser: env.AuthUser}
+	prefix := receivedHeader(trace, cfg.Hostname, tx.ref, tx.rcpts, time.Now()) + verdictHeader(verdict, tx.ref)
+	msg := io.MultiReader(strings.NewReader(prefix), withoutField(buf, buf.Size(), VerdictHeader))
+	s.mu.Lock()
+	up := s.up
+	s.mu.Unlock()
+	if up == nil {
+		return s.finish(rec.withReply(s.upstreamError(errors.New("upstream connection lost"), false, tx.ref)))
+	}
+	queued, err := up.Data(msg)
+	s.mu.Lock()
+	s.upBusy = false
+	s.mu.Unlock()
+	if err != nil {
+		s.mu.Lock()
+		s.dropUpstreamIfBroken(err)
+		s.mu.Unlock()
+		rec.result, rec.detail = "upstream-failed", err.Error()
+		return s.finish(rec.withReply(s.upstreamError(err, false, tx.ref)))
+	}
+	rec.result, rec.upstream = "relayed", queued
+	rec.write()
+	return nil
+}
+
+// evaluationTimeout bounds one policy evaluation.
+func evaluationTimeout(data time.Duration) time.Duration {
+	if data <= 0 {
+		return 5 * time.Minute
+	}
+	return data
+}
+
+// finish ends a transaction that was not relayed: the upstream transaction is
+// aborted, the audit line written, the reply returned.
+func (s *session) finish(rec *auditRecord) error {
+	s.abortUpstream()
+	rec.write()
+	return rec.reply
+}
+
+func (s *session) currentUser() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authUser
+}
+
+// upstreamError maps an upstream failure to our reply. Connection failures
+// and timeouts are 451 4.4.x: the client keeps the message and retries.
+func (s *session) upstreamError(err error, atRcpt bool, ref string) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return upstreamReply(se, atRcpt)
+	}
+	code := smtp.EnhancedCode{4, 4, 1} // no answer from host
+	msg := "Upstream MTA unreachable, try again later"
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		code = smtp.EnhancedCode{4, 4, 2}
+		msg = "Upstream MTA timed out, try again later"
+	} else if s.up != nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		code = smtp.EnhancedCode{4, 4, 2}
+		msg = "Connection to the upstream MTA was lost, try again later"
+	}
+	s.srv.cfg.Log.Warn("upstream failure", "ref", ref, "error", err.Error())
+	return &smtp.SMTPError{Code: 451, EnhancedCode: code, Message: msg + " (ref " + ref + ")"}
+}
+
+// dropUpstreamIfBroken closes the upstream connection after a failure that
+// is not an SMTP reply (the connection's state is unknown). Call with mu held.
+func (s *session) dropUpstreamIfBroken(err error) {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) && se.Code != 421 {
+		return
+	}
+	if s.up != nil {
+		s.up.Close()
+		s.up = nil
+	}
+	s.upBusy = false
+}
+
+func (s *session) abortUpstream() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.abortUpstreamLocked()
+}
+
+func (s *session) abortUpstreamLocked() {
+	if s.up != nil && s.upBusy {
+		if err := s.up.Reset(); err != nil {
+			s.up.Close()
+			s.up = nil
+		}
+	}
+	s.upBusy = false
+}
+
+func (s *session) resetLocked() {
+	s.abortUpstreamLocked()
+	s.tx = nil
+}
+
+// Reset discards the transaction (RSET, and after every DATA).
+func (s *session) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+}
+
+// Logout ends the session and its upstream connection.
+func (s *session) Logout() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resetLocked()
+	if s.up != nil {
+		s.up.Close()
+		s.up = nil
+	}
+	return nil
+}
