@@ -10,5 +10,35 @@
 //
 // Only ZIP is inspected in depth so far; other formats are identified and
 // returned as Result{Format: f} until their inspectors are added to the
-// switch in [Inspect].
+// switch in scanner.inspect (inspect.go).
+//
+// # ZIP
+//
+// An archive is Protected when every file entry is encrypted (ZipCrypto,
+// WinZip AES, PKWARE strong encryption) and there is at least one.
+// Directory entries may be plain. An archive without file entries has
+// nothing to protect and is not Protected (nor unscannable).
+//
+// archive/zip trusts the central directory; other tools trust the local
+// headers, or the first directory they find. So the archive is unscannable
+// unless both views agree: archive/zip and a second, hand-written reader
+// of the central directory must list the same entries; every local header
+// must match its central header (signature, encryption flags, method,
+// name, AES strength, CRC and sizes unless deferred to a data descriptor);
+// and the entries, the central directory and the end records must cover
+// the file exactly: overlapping entries are a zip bomb, unclaimed bytes
+// are a prepended or appended archive, a shadow directory or hidden data.
+// Declared compression ratios over Limits.MaxRatio (for entries over
+// 1 MiB) are a bomb too; nothing is inflated to find out.
+//
+// Plain entries are identified by content; a known format (an archive in
+// the archive, a PDF, ...) is read within the byte budget and inspected in
+// turn, up to Limits.MaxNesting levels, into Result.Nested. The container
+// stays unprotected; [Result.PlainContainerOfProtected] lets a policy
+// accept a plain container of protected files. Encrypted entries are never
+// opened by Inspect.
+//
+// An archive whose central directory is itself encrypted (APPNOTE 7.3)
+// cannot be listed; it counts as Protected, with a note, when every local
+// header is encrypted and masked.
 package encryption

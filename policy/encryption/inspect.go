@@ -109,8 +109,9 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) Result {
 // scanner carries the limits and the byte budget shared by an attachment
 // and everything nested in it.
 type scanner struct {
-	lim  Limits
-	left int64 // bytes that may still be read or inflated
+	lim      Limits
+	left     int64     // bytes that may still be read or inflated
+	inflater io.Reader // reused by entryReader
 }
 
 // charge takes n bytes from the budget; false when it is exhausted.

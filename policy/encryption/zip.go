@@ -179,46 +179,13 @@ func (s *scanner) parseZip(r io.ReaderAt, size int64) (*zipArchive, string) {
 			f.CompressedSize64 != d.csize || f.UncompressedSize64 != d.usize {
 			return a, fmt.Sprintf("ZIP central directory is corrupt: readers disagree on entry %q", d.name)
 		}
-		zf := zipFile{cd: d, isDir: strings.HasSuffix(d.name, "/") && d.usize == 0}
-		var problem string
-		zf.enc, problem = classify(d.flags, d.method, d.extra)
-		if problem != "" {
-			v.add(prioCorrupt, "ZIP entry %q %s", d.name, problem)
+		zf, ok := s.checkEntry(r, size, d, f, &v)
+		a.files = append(a.files, zf)
+		if ok {
+			regions = append(regions, region{d.headerOff, zf.end, fmt.Sprintf("entry %q", d.name), true})
 		}
 		if d.flags&flagMaskedHdrs != 0 {
 			a.notes = append(a.notes, fmt.Sprintf("entry %q has flag bit 13 (masked local header) set", d.name))
-		}
-		a.files = append(a.files, zf)
-
-		loc, err := readLocal(r, size, d.headerOff)
-		if err != nil {
-			v.add(prioCorrupt, "ZIP local header of entry %q is missing or unreadable: %v", d.name, err)
-			continue
-		}
-		if off, err := f.DataOffset(); err != nil || off != loc.dataOff {
-			v.add(prioCorrupt, "ZIP central directory is corrupt: readers disagree on the data offset of entry %q", d.name)
-			continue
-		}
-		zf.loc = loc
-		zf.end = loc.dataOff + int64(d.csize)
-		if zf.end < loc.dataOff || zf.end > size {
-			v.add(prioCorrupt, "ZIP entry %q extends past the end of the file (truncated)", d.name)
-			continue
-		}
-		if loc.flags&flagDataDesc != 0 {
-			n, bad := dataDescriptorLen(r, size, zf.end, d)
-			if bad {
-				v.add(prioDisagree, "ZIP data descriptor disagrees with central directory for entry %q", d.name)
-			}
-			zf.end += n
-		}
-		a.files[i] = zf
-		regions = append(regions, region{d.headerOff, zf.end, fmt.Sprintf("entry %q", d.name), true})
-		if msg := disagreement(zf); msg != "" {
-			v.add(prioDisagree, "ZIP local header disagrees with central directory for entry %q (%s)", d.name, msg)
-		}
-		if d.usize > 1<<20 && (d.csize == 0 || d.usize/d.csize > uint64(s.lim.MaxRatio)) {
-			v.add(prioRatio, "ZIP bomb: entry %q declares a compression ratio over %d:1", d.name, s.lim.MaxRatio)
 		}
 	}
 	regions = append(regions, end.regions()...)
@@ -228,6 +195,47 @@ func (s *scanner) parseZip(r io.ReaderAt, size int64) (*zipArchive, string) {
 		v.add(prioHidden, "ZIP comment contains ZIP headers (hidden archive)")
 	}
 	return a, v.msg
+}
+
+// checkEntry classifies the encryption of central directory entry d,
+// reads its local header and data descriptor, and records what is wrong
+// with it in v. ok is false when the entry's extent is unknown.
+func (s *scanner) checkEntry(r io.ReaderAt, size int64, d cdEntry, f *zip.File, v *verdict) (zf zipFile, ok bool) {
+	zf = zipFile{cd: d, isDir: strings.HasSuffix(d.name, "/") && d.usize == 0}
+	var problem string
+	zf.enc, problem = classify(d.flags, d.method, d.extra)
+	if problem != "" {
+		v.add(prioCorrupt, "ZIP entry %q %s", d.name, problem)
+	}
+	if d.usize > 1<<20 && (d.csize == 0 || d.usize/d.csize > uint64(s.lim.MaxRatio)) {
+		v.add(prioRatio, "ZIP bomb: entry %q declares a compression ratio over %d:1", d.name, s.lim.MaxRatio)
+	}
+	loc, err := readLocal(r, size, d.headerOff)
+	if err != nil {
+		v.add(prioCorrupt, "ZIP local header of entry %q is missing or unreadable: %v", d.name, err)
+		return zf, false
+	}
+	if off, err := f.DataOffset(); err != nil || off != loc.dataOff {
+		v.add(prioCorrupt, "ZIP central directory is corrupt: readers disagree on the data offset of entry %q", d.name)
+		return zf, false
+	}
+	zf.loc = loc
+	zf.end = loc.dataOff + int64(d.csize)
+	if zf.end < loc.dataOff || zf.end > size {
+		v.add(prioCorrupt, "ZIP entry %q extends past the end of the file (truncated)", d.name)
+		return zf, false
+	}
+	if loc.flags&flagDataDesc != 0 {
+		n, bad := dataDescriptorLen(r, size, zf.end, d)
+		if bad {
+			v.add(prioDisagree, "ZIP data descriptor disagrees with central directory for entry %q", d.name)
+		}
+		zf.end += n
+	}
+	if msg := disagreement(zf); msg != "" {
+		v.add(prioDisagree, "ZIP local header disagrees with central directory for entry %q (%s)", d.name, msg)
+	}
+	return zf, true
 }
 
 // disagreement compares what the local header says with the central
@@ -375,8 +383,8 @@ func (s *scanner) inspectZIP(r io.ReaderAt, size int64, depth int) Result {
 	}
 	res.Protected = files > 0 && len(res.PlainEntries) == 0
 	for _, f := range a.files {
-		if f.enc.kind == encNone && !f.isDir {
-			s.nested(r, f, depth, &res)
+		if f.enc.kind == encNone && !f.isDir && !s.nested(r, f, depth, &res) {
+			break
 		}
 	}
 	return res

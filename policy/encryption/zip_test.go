@@ -44,6 +44,8 @@ func TestInspectFixtures(t *testing.T) {
 		{"japanese-name.zip", FormatZIP, true, "ZipCrypto", nil, 1},
 		// zip -P to a pipe: local headers without CRC/sizes, data descriptors.
 		{"streamed.zip", FormatZIP, true, "ZipCrypto", nil, 2},
+		// zip -P - - (stdin): zip64 end record and locator, 64-bit data descriptor.
+		{"stdin.zip", FormatZIP, true, "ZipCrypto", nil, 1},
 		{"jp-password-utf8.zip", FormatZIP, true, "ZipCrypto", nil, 1},
 		{"jp-password-cp932.zip", FormatZIP, true, "ZipCrypto", nil, 1},
 		// A ZIP with a plain [Content_Types].xml is an OOXML document.
@@ -139,6 +141,8 @@ func TestZipPasswordOpens(t *testing.T) {
 		{"zipcrypto-7z.zip", "Secret123", false, ""},
 		{"streamed.zip", pw, true, "hello.txt"},
 		{"streamed.zip", "nope", false, ""},
+		{"stdin.zip", pw, true, "-"},
+		{"stdin.zip", "secret12", false, ""},
 		{"aes128.zip", pw, true, "hello.txt"},
 		{"aes128.zip", "secret", false, ""},
 		{"aes192.zip", pw, true, "hello.txt"},

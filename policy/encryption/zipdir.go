@@ -41,8 +41,6 @@ const (
 	extraAES   = 0x9901
 )
 
-var errShort = errors.New("unexpected end of data")
-
 // le is a little-endian cursor over a byte slice that never panics: reads
 // past the end return zero and set short.
 type le struct {
@@ -149,21 +147,24 @@ func findEnd(r io.ReaderAt, size int64) (*zipEnd, error) {
 	e.endStop = endOff + endLen + int64(clen)
 	dirEnd := endOff
 
-	// archive/zip looks for zip64 only when a field is saturated (and
-	// compares the size with 0xffff); do the same so both agree.
-	if e.records == 0xffff || e.cdSize == 0xffff || e.cdSize == 0xffffffff || e.cdOffset == 0xffffffff {
-		if lb, err := readAt(r, size, endOff-locator64Len, locator64Len); err == nil {
-			lc := le{b: lb}
-			if lc.u32() == sigLocator64 && lc.u32() == 0 {
-				p := lc.u64()
-				if lc.u32() == 1 {
-					if err := e.readEnd64(r, size, p); err != nil {
-						return nil, fmt.Errorf("zip64 end of central directory: %w", err)
-					}
-					e.locatorOff = endOff - locator64Len
-					dirEnd = e.end64Off
-				}
+	// A zip64 end record and locator may precede the end record. Their
+	// values replace saturated 32-bit fields; archive/zip looks for them
+	// only then (and compares the size with 0xffff), so do the same for
+	// the values, but always account for their bytes: Info-ZIP writes them
+	// for input read from a pipe without saturating anything.
+	saturated := e.records == 0xffff || e.cdSize == 0xffff || e.cdSize == 0xffffffff || e.cdOffset == 0xffffffff
+	if p, ok := findLocator64(r, size, endOff); ok {
+		z, err := readEnd64(r, size, p)
+		switch {
+		case err == nil:
+			e.end64Off, e.end64Len, e.end64Need = z.end64Off, z.end64Len, z.end64Need
+			e.locatorOff = endOff - locator64Len
+			if saturated {
+				e.records, e.cdSize, e.cdOffset = z.records, z.cdSize, z.cdOffset
+				dirEnd = e.end64Off
 			}
+		case saturated:
+			return nil, fmt.Errorf("zip64 end of central directory: %w", err)
 		}
 	}
 	const maxInt64 = 1<<63 - 1
@@ -183,18 +184,35 @@ func findEnd(r io.ReaderAt, size int64) (*zipEnd, error) {
 	return e, nil
 }
 
-func (e *zipEnd) readEnd64(r io.ReaderAt, size int64, off uint64) error {
+// findLocator64 returns the zip64 end record offset from the locator
+// just before the end record at endOff, like archive/zip.
+func findLocator64(r io.ReaderAt, size, endOff int64) (uint64, bool) {
+	b, err := readAt(r, size, endOff-locator64Len, locator64Len)
+	if err != nil {
+		return 0, false
+	}
+	c := le{b: b}
+	if c.u32() != sigLocator64 || c.u32() != 0 {
+		return 0, false
+	}
+	p := c.u64()
+	return p, c.u32() == 1
+}
+
+// readEnd64 reads the zip64 end of central directory record at off.
+func readEnd64(r io.ReaderAt, size int64, off uint64) (*zipEnd, error) {
 	if off > uint64(size) {
-		return errors.New("record offset outside the file")
+		return nil, errors.New("record offset outside the file")
 	}
 	b, err := readAt(r, size, int64(off), end64Len)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c := le{b: b}
 	if c.u32() != sigEnd64 {
-		return errors.New("bad signature")
+		return nil, errors.New("bad signature")
 	}
+	e := &zipEnd{}
 	recSize := c.u64()
 	c.u16() // version made by
 	e.end64Need = c.u16()
@@ -205,10 +223,10 @@ func (e *zipEnd) readEnd64(r io.ReaderAt, size int64, off uint64) error {
 	e.cdSize = c.u64()
 	e.cdOffset = c.u64()
 	if recSize < end64Len-12 || recSize > uint64(size) {
-		return errors.New("bad record size")
+		return nil, errors.New("bad record size")
 	}
 	e.end64Off, e.end64Len = int64(off), 12+int64(recSize)
-	return nil
+	return e, nil
 }
 
 // findEndSig finds the last EOCD signature whose comment fits in b, like

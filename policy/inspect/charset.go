@@ -35,11 +35,22 @@ func init() {
 	} {
 		charset.RegisterEncoding(n, japanese.EUCJP)
 	}
-	// "Unknown" charsets hand the bytes over unchanged; decodeText then
-	// guesses among UTF-8 and the Japanese encodings.
-	for _, n := range []string{"unknown-8bit", "x-unknown", "unknown", "8bit", "x-user-defined", "default"} {
-		charset.RegisterEncoding(n, encoding.Nop)
+	// "Unknown" charsets hand the bytes over unchanged (for other users of
+	// go-message); this package guesses among UTF-8 and the Japanese
+	// encodings instead (guessCharsets).
+	for n := range guessCharsets {
+		if n != "" && n != "utf-8" && n != "utf8" {
+			charset.RegisterEncoding(n, encoding.Nop)
+		}
 	}
+}
+
+// guessCharsets are labels that say nothing reliable: the text is decoded by
+// guessing (UTF-8 when valid, else ISO-2022-JP, Shift_JIS or EUC-JP). UTF-8
+// is here because Japanese mail labelled UTF-8 is sometimes Shift_JIS.
+var guessCharsets = map[string]bool{
+	"": true, "utf-8": true, "utf8": true, "unknown-8bit": true, "x-unknown": true,
+	"unknown": true, "8bit": true, "x-user-defined": true, "default": true,
 }
 
 // sevenBitCharsets are charsets whose text never has a byte >= 0x80; a body
@@ -55,7 +66,7 @@ var sevenBitCharsets = map[string]bool{
 func decodeText(b []byte, cs string) string {
 	cs = strings.ToLower(strings.TrimSpace(cs))
 	switch {
-	case cs == "" || cs == "utf-8" || cs == "utf8" || cs == "unknown-8bit" || cs == "x-unknown" || cs == "unknown" || cs == "8bit" || cs == "default":
+	case guessCharsets[cs]:
 		return decodeGuess(b)
 	case sevenBitCharsets[cs] && hasHighBit(b):
 		return decodeGuess(b)
@@ -121,7 +132,7 @@ func cleanDecode(enc encoding.Encoding, b []byte) bool {
 	if err != nil {
 		return false
 	}
-	return !bytes.ContainsRune(out, utf8.RuneError) || bytes.ContainsRune(b, utf8.RuneError)
+	return !bytes.ContainsRune(out, utf8.RuneError)
 }
 
 // decodeGuess converts unlabelled bytes to UTF-8 (see guessEncoding).

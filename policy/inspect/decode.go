@@ -39,15 +39,17 @@ func isUUEncoding(cte string) bool {
 }
 
 // b64Reader decodes base64 ignoring whitespace and line breaks (as mailers
-// do), and fails with errCorruptBase64 on anything else that is not base64.
+// do), and fails with errCorruptBase64 on anything else that is not base64:
+// a bad character, a missing final group or padding, data after the padding.
+// It decodes what came before the fault.
 type b64Reader struct {
-	src     *bufio.Reader
-	quad    [4]byte
-	nq      int
-	out     []byte
-	padded  bool // saw '=': only padding and whitespace may follow
-	err     error
-	scratch [3]byte
+	src    io.Reader
+	in     []byte // raw input
+	pend   []byte // alphabet characters not decoded yet
+	out    []byte // decoded bytes not returned yet
+	outBuf []byte
+	padded bool // saw '=': only padding and whitespace may follow
+	err    error
 }
 
 func (b *b64Reader) Read(p []byte) (int, error) {
@@ -55,64 +57,59 @@ func (b *b64Reader) Read(p []byte) (int, error) {
 		if b.err != nil {
 			return 0, b.err
 		}
-		c, err := b.src.ReadByte()
-		if err != nil {
-			if err != io.EOF {
-				b.err = err
-			} else if b.nq != 0 && !b.padded {
-				b.flushPartial()
-				b.err = errCorruptBase64
-			} else {
-				b.err = io.EOF
-			}
-			continue
-		}
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v':
-			continue
-		case c == '=':
-			if b.nq < 2 && !b.padded {
-				b.err = errCorruptBase64
-				continue
-			}
-			if !b.padded {
-				b.flushPartial()
-				b.padded = true
-			}
-			continue
-		}
-		v := b64val(c)
-		if v < 0 || b.padded {
-			b.err = errCorruptBase64
-			continue
-		}
-		b.quad[b.nq] = byte(v)
-		b.nq++
-		if b.nq == 4 {
-			q := b.quad
-			b.scratch = [3]byte{q[0]<<2 | q[1]>>4, q[1]<<4 | q[2]>>2, q[2]<<6 | q[3]}
-			b.out = b.scratch[:]
-			b.nq = 0
-		}
+		b.fill()
 	}
 	n := copy(p, b.out)
 	b.out = b.out[n:]
 	return n, nil
 }
 
-// flushPartial emits the bytes of an incomplete final group (2 or 3 chars).
-func (b *b64Reader) flushPartial() {
-	q := b.quad
-	switch b.nq {
-	case 2:
-		b.scratch[0] = q[0]<<2 | q[1]>>4
-		b.out = b.scratch[:1]
-	case 3:
-		b.scratch[0] = q[0]<<2 | q[1]>>4
-		b.scratch[1] = q[1]<<4 | q[2]>>2
-		b.out = b.scratch[:2]
+// fill reads a chunk of input and decodes its complete groups.
+func (b *b64Reader) fill() {
+	if b.in == nil {
+		b.in = make([]byte, 32*1024)
 	}
-	b.nq = 0
+	n, rerr := b.src.Read(b.in)
+	corrupt := false
+	for _, c := range b.in[:n] {
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v':
+		case c == '=':
+			if !b.padded {
+				if len(b.pend)%4 < 2 {
+					corrupt = true
+					break
+				}
+				b.padded = true
+			}
+		case b64val(c) >= 0 && !b.padded:
+			b.pend = append(b.pend, c)
+		default:
+			corrupt = true
+		}
+		if corrupt {
+			break
+		}
+	}
+	k := len(b.pend) / 4 * 4
+	if (b.padded || corrupt || rerr != nil) && k < len(b.pend) {
+		k = len(b.pend) // the last, short group
+	}
+	if cap(b.outBuf) < k/4*3+3 {
+		b.outBuf = make([]byte, k/4*3+3)
+	}
+	m, _ := base64.RawStdEncoding.Decode(b.outBuf[:cap(b.outBuf)], b.pend[:k])
+	b.out = b.outBuf[:m]
+	short := k%4 != 0
+	b.pend = append(b.pend[:0], b.pend[k:]...)
+	switch {
+	case corrupt:
+		b.err = errCorruptBase64
+	case rerr == io.EOF && short && !b.padded:
+		b.err = errCorruptBase64 // the input ends inside a group
+	case rerr != nil:
+		b.err = rerr
+	}
 }
 
 func b64val(c byte) int {

@@ -22,7 +22,15 @@ import (
 // Content-Disposition name / Content-Type filename some mailers write.
 func fileName(h message.Header) string {
 	ah := mail.AttachmentHeader{Header: h}
-	if name, err := ah.Filename(); err == nil && name != "" && utf8.ValidString(name) &&
+	// When Content-Disposition does not parse strictly, Filename() silently
+	// falls back to the Content-Type name: the lenient parser reads the
+	// disposition's filename instead, as mailers do.
+	cdOK := true
+	if h.Get("Content-Disposition") != "" {
+		_, _, err := h.ContentDisposition()
+		cdOK = err == nil
+	}
+	if name, err := ah.Filename(); cdOK && err == nil && name != "" && utf8.ValidString(name) &&
 		!strings.Contains(name, "=?") && !strings.Contains(name, "\x1b") {
 		return cleanName(name)
 	}

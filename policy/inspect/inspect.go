@@ -74,7 +74,7 @@ type Text struct {
 // Attachment is a part a recipient's mailer shows as a file, or a file found
 // inside one (TNEF, uuencode, S/MIME signed data).
 type Attachment struct {
-	Path        string        // MIME part path, e.g. "2", "3.1" and for forwarded mail "2/1.2"
+	Path        string        // MIME part path, e.g. "2", "3.1" and for forwarded mail "2/1.2"; files found inside a part (TNEF, uuencode) have that part's path
 	Name        string        // decoded file name ("" when none)
 	ContentType string        // declared media type, lower case
 	Disposition string        // "attachment", "inline" or "" as declared, lower case

@@ -125,6 +125,7 @@ func (s *splitter) Drain() {
 type rawPart struct {
 	s    *splitter
 	eol  []byte // line break of the previous line, held back
+	buf  []byte
 	out  []byte
 	done bool
 }
@@ -163,10 +164,10 @@ func (p *rawPart) Read(b []byte) (int, error) {
 				body, eol = body[:n-1], body[n-1:]
 			}
 		}
-		out := make([]byte, 0, len(p.eol)+len(body))
-		out = append(append(out, p.eol...), body...)
+		// p.buf is reused: p.out is always drained before the next line.
+		p.buf = append(append(p.buf[:0], p.eol...), body...)
 		p.eol = append(p.eol[:0], eol...)
-		p.out = out
+		p.out = p.buf
 	}
 	n := copy(b, p.out)
 	p.out = p.out[n:]

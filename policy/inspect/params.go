@@ -128,27 +128,27 @@ func readQuoted(s string) (string, string) {
 }
 
 // join2231 joins RFC 2231 sections and decodes them with their charset.
+// The sections are joined before percent-decoding, so an escape or a
+// multi-byte character split across two sections still decodes.
 func join2231(ps []rawParam) (string, bool) {
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].index < ps[j].index })
-	var raw []byte
+	var enc strings.Builder
 	cs := ""
 	for i, p := range ps {
 		v := p.value
-		if p.ext {
-			if i == 0 {
-				// charset'language'value; some mailers omit the language quotes.
-				if parts := strings.SplitN(v, "'", 3); len(parts) == 3 {
-					cs, v = parts[0], parts[2]
-				}
-			}
-			raw = append(raw, percentDecode(v)...)
-		} else {
-			raw = append(raw, v...)
+		if !p.ext {
+			enc.WriteString(strings.ReplaceAll(v, "%", "%25"))
+			continue
 		}
+		if i == 0 {
+			// charset'language'value
+			if parts := strings.SplitN(v, "'", 3); len(parts) == 3 {
+				cs, v = parts[0], parts[2]
+			}
+		}
+		enc.WriteString(v)
 	}
-	if len(raw) == 0 && len(ps) > 0 {
-		return "", true
-	}
+	raw := percentDecode(enc.String())
 	if cs == "" {
 		return decodeParam(string(raw)), true
 	}

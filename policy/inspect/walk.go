@@ -127,7 +127,12 @@ func (w *walker) message(r io.Reader, prefix string, depth int, c walkCtx) {
 	if !ok {
 		return
 	}
-	subject, _ := hdr.Text("Subject")
+	subject, err := hdr.Text("Subject")
+	if err != nil && strings.Contains(subject, "=?") {
+		if s, ok := decodeWordsLoose(subject); ok {
+			subject = s
+		}
+	}
 	subject = decodeLooseString(subject)
 	if prefix == "" {
 		w.m.Subject = subject
@@ -326,12 +331,11 @@ func (e *errRecorder) Read(p []byte) (int, error) {
 
 func (w *walker) multipart(ct headerValue, body io.Reader, path string, depth int, c walkCtx) {
 	if ct.Value == "multipart/encrypted" && c.whole {
+		// RFC 1847: the content is opaque whatever the protocol; in mail it
+		// is PGP/MIME (RFC 3156).
 		w.m.Encrypted = "pgp"
-		if p := strings.ToLower(ct.Params["protocol"]); p != "" && !strings.Contains(p, "pgp") {
+		if strings.Contains(strings.ToLower(ct.Params["protocol"]), "pkcs7") {
 			w.m.Encrypted = "smime"
-			if !strings.Contains(p, "pkcs7") {
-				w.m.Encrypted = strings.TrimPrefix(printable(p), "application/")
-			}
 		}
 		return
 	}
@@ -501,7 +505,12 @@ func (w *walker) attach(r io.Reader, path, name, ctype, disp, origin string, c w
 	h := sha256.New()
 	chunk := make([]byte, 32*1024)
 	for {
-		n, rerr := r.Read(chunk)
+		// Fill the chunk: decoders return a few bytes per Read, and each
+		// Write may be a system call once the buffer is on disk.
+		n, rerr := io.ReadFull(r, chunk)
+		if rerr == io.ErrUnexpectedEOF {
+			rerr = io.EOF
+		}
 		if n > 0 {
 			wn, werr := buf.Write(chunk[:n])
 			h.Write(chunk[:wn])
@@ -557,6 +566,7 @@ func (w *walker) countFile(path string) bool {
 // addText keeps s for the rules, within MaxTextBytes in all.
 func (w *walker) addText(path, kind, s string) {
 	s = strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
 	if s == "" {
 		return
 	}
@@ -595,10 +605,14 @@ type limitReader struct {
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.n <= 0 {
 		var one [1]byte
-		if n, _ := l.r.Read(one[:]); n > 0 {
+		n, err := l.r.Read(one[:])
+		if n > 0 {
 			return 0, errPartTooLarge
 		}
-		return l.r.Read(p[:0])
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return 0, err
 	}
 	if int64(len(p)) > l.n {
 		p = p[:l.n]
@@ -691,7 +705,7 @@ func decodeStream(in io.Reader, sample []byte, cs string) io.Reader {
 		return in
 	}
 	switch {
-	case cs == "" || cs == "utf-8" || cs == "utf8" || (sevenBitCharsets[cs] && hasHighBit(sample)):
+	case guessCharsets[cs] || (sevenBitCharsets[cs] && hasHighBit(sample)):
 		return guess()
 	case sevenBitCharsets[cs] && !bytes.Contains(sample, []byte{0x1b}):
 		return in

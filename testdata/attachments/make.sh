@@ -81,6 +81,9 @@ new japanese-name.zip;  z -P "$pw" "$out/japanese-name.zip" '日本語の資料.
 # Streamed to a pipe: local headers carry no CRC/sizes, a data descriptor
 # follows the data (flag bit 3), the check byte is the time's high byte.
 new streamed.zip;       z -P "$pw" - hello.txt secret.txt | cat >"$out/streamed.zip"
+# Input from a pipe too: Info-ZIP adds zip64 records (end record, locator,
+# 64-bit data descriptor) although nothing is large. The entry is named "-".
+new stdin.zip;          printf 'typed into a pipe\n' | z -P "$pw" - - >"$out/stdin.zip"
 
 # Japanese password, as UTF-8 bytes and as CP932 bytes.
 jpw='パスワード'

@@ -325,6 +325,7 @@ Content-Disposition: attachment;
 	// Thunderbird: RFC 2231 UTF-8 names, a long one split in continuations.
 	long := "令和六年度第一四半期営業報告書（最終版・社外秘）.pdf"
 	lp := pct(long)
+	lcut := strings.LastIndexByte(lp[:len(lp)/2], '%') // split between escapes, as Thunderbird does
 	m["thunderbird-rfc2231-utf8.eml"] = `From: Alice Sato <alice@example.co.jp>
 To: bob@partner.example.com
 Subject: ` + wordUTF8("報告書の送付") + `
@@ -351,8 +352,8 @@ Content-Transfer-Encoding: base64
 ` + b64([]byte("%PDF-1.4\n%fake\n")) + `--------------7B0C1D2E3F4A5B6C7D8E9F00
 Content-Type: application/pdf
 Content-Disposition: attachment;
- filename*0*=UTF-8''` + lp[:len(lp)/2] + `;
- filename*1*=` + lp[len(lp)/2:] + `
+ filename*0*=UTF-8''` + lp[:lcut] + `;
+ filename*1*=` + lp[lcut:] + `
 Content-Transfer-Encoding: base64
 
 ` + b64([]byte("%PDF-1.4\n%fake2\n")) + `
@@ -362,6 +363,7 @@ Content-Transfer-Encoding: base64
 	// Becky!: Shift_JIS 8-bit body; RFC 2231 names in ISO-2022-JP and
 	// Shift_JIS (continuations), which go-message's Filename() drops.
 	sj := pct(sjis("打合せ議事録_第3回.docx"))
+	scut := strings.LastIndexByte(sj[:len(sj)/2], '%')
 	m["becky-sjis-rfc2231-jis.eml"] = `From: =?ISO-2022-JP?B?GyRCOjRGIxsoQg==?= <alice@example.co.jp>
 To: bob@partner.example.com
 Subject: ` + wordJIS("議事録") + `
@@ -386,8 +388,8 @@ Content-Transfer-Encoding: base64
 --------_664C1A2B00000000ABCD_MULTIPART_MIXED_
 Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document
 Content-Disposition: attachment;
- filename*0*=shift_jis'ja'` + sj[:len(sj)/2] + `;
- filename*1*=` + sj[len(sj)/2:] + `
+ filename*0*=shift_jis'ja'` + sj[:scut] + `;
+ filename*1*=` + sj[scut:] + `
 Content-Transfer-Encoding: base64
 
 ` + b64(tinyZip("word/document.xml", "<document/>")) + `

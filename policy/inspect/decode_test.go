@@ -1,0 +1,142 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestBase64Reader(t *testing.T) {
+	payload := bytes.Repeat([]byte("sendguard\x00\xff"), 50)
+	enc := base64.StdEncoding.EncodeToString(payload)
+	var wrapped strings.Builder
+	for i := 0; i < len(enc); i += 76 {
+		wrapped.WriteString(enc[i:min(i+76, len(enc))] + "\r\n")
+	}
+	tests := []struct {
+		name, in string
+		want     []byte
+		corrupt  bool
+	}{
+		{"wrapped", wrapped.String(), payload, false},
+		{"indented lines", strings.ReplaceAll(wrapped.String(), "\r\n", "\r\n  \t"), payload, false},
+		{"padding then blank lines", "QUJD\r\nRA==\r\n\r\n", []byte("ABCD"), false},
+		{"bad character", "QUJD*RA==", []byte("ABC"), true},
+		{"missing padding", "QUJDRA", []byte("ABCD"), true},
+		{"data after padding", "RA==QUJD", []byte("D"), true},
+		{"empty", "", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := transferDecoder("base64", strings.NewReader(tc.in))
+			got, err := io.ReadAll(r)
+			if tc.corrupt != errors.Is(err, errCorruptBase64) {
+				t.Errorf("err = %v, corrupt want %v", err, tc.corrupt)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestQuotedPrintableReader(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"caf=C3=A9\r\n", "café\r\n"},
+		{"soft=\r\nbreak\n", "softbreak\n"},
+		{"lower =e3=81=82\n", "lower あ\n"},
+		{"trailing blanks   \r\nnext", "trailing blanks\r\nnext"},
+		{"a = b =ZZ c\n", "a = b =ZZ c\n"},
+		{"\x1b$B$3\x1b(B\n", "\x1b$B$3\x1b(B\n"},
+		{"end=", "end"},
+	}
+	for _, tc := range tests {
+		r, _ := transferDecoder("quoted-printable", strings.NewReader(tc.in))
+		got, err := io.ReadAll(r)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%q → %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestUUDecode(t *testing.T) {
+	data := []byte("The quick brown fox jumps over the lazy dog, 0123456789 times.\x00\x01\x02")
+	// Encoded with uuencode(1).
+	block := "begin 644 fox.txt\n" +
+		"M5&AE('%U:6-K(&)R;W=N(&9O>\"!J=6UP<R!O=F5R('1H92!L87IY(&1O9RP@\n" +
+		"4,#$R,S0U-C<X.2!T:6UE<RX``0(`\n" +
+		"`\nend\n"
+	var text strings.Builder
+	var got []byte
+	var gotName string
+	err := scanUU(strings.NewReader("before\n"+block+"after\n"), func(l []byte) { text.Write(l) },
+		func(name []byte, r io.Reader) error {
+			gotName = string(name)
+			var err error
+			got, err = io.ReadAll(r)
+			return err
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotName != "fox.txt" || !bytes.Equal(got, data) {
+		t.Errorf("block %q = %q, want fox.txt = %q", gotName, got, data)
+	}
+	if text.String() != "before\nafter\n" {
+		t.Errorf("text %q", text.String())
+	}
+	// Classic encoders write zero bits as blanks, which get stripped in
+	// transit: "#" alone is three zero bytes.
+	err = scanUU(strings.NewReader("begin 644 z\n#\n \nend\n"), func([]byte) {}, func(_ []byte, r io.Reader) error {
+		got, err = io.ReadAll(r)
+		return err
+	})
+	if err != nil || !bytes.Equal(got, []byte{0, 0, 0}) {
+		t.Errorf("stripped blanks: %q, %v", got, err)
+	}
+	// Corrupt line.
+	err = scanUU(strings.NewReader("begin 644 x\nM{{{{\nend\n"), func([]byte) {}, func(_ []byte, r io.Reader) error {
+		_, err := io.ReadAll(r)
+		if !errors.Is(err, errUUCorrupt) {
+			t.Errorf("corrupt block: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSplitterBoundaries(t *testing.T) {
+	body := "preamble\r\n--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b \t\r\n\r\ntwo\r\n--bb\r\nstill two\r\n--b--\r\nepilogue\r\n"
+	sp := newSplitter(strings.NewReader(body), "b")
+	var parts []string
+	for p := sp.Next(); p != nil; p = sp.Next() {
+		b, _ := io.ReadAll(p)
+		parts = append(parts, string(b))
+	}
+	sp.Drain()
+	want := []string{"Content-Type: text/plain\r\n\r\none", "\r\ntwo\r\n--bb\r\nstill two"}
+	if len(parts) != 2 || parts[0] != want[0] || parts[1] != want[1] || sp.missingEnd || sp.afterEnd {
+		t.Errorf("parts %q missingEnd=%v afterEnd=%v", parts, sp.missingEnd, sp.afterEnd)
+	}
+}
+
+func TestGuessEncoding(t *testing.T) {
+	for _, s := range []string{"お世話になっております", "ｶﾀｶﾅと漢字", "①②③"} {
+		sj := sjisString(t, s)
+		if got := decodeGuess([]byte(sj)); got != s {
+			t.Errorf("Shift_JIS %q → %q", s, got)
+		}
+		euc, _ := eucEncode(s)
+		if got := decodeGuess([]byte(euc)); got != s && !strings.ContainsRune(s, '①') {
+			t.Errorf("EUC-JP %q → %q", s, got)
+		}
+		if got := decodeGuess([]byte(jisString(t, s))); got != s && !strings.ContainsRune(s, 'ｶ') {
+			t.Errorf("ISO-2022-JP %q → %q", s, got)
+		}
+	}
+}
