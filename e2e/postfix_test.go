@@ -136,7 +136,6 @@ func mail(from, to, subject, body string, attachName string, attach []byte) []by
 	return b.Bytes()
 }
 
-
 func plainZip(t *testing.T) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
