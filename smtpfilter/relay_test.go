@@ -232,3 +232,37 @@ func TestCaptureUpstream(t *testing.T) {
 }
 
 var _ = smtpsink.Message{}
+
+func TestClientDisconnectMidDataLeavesNothing(t *testing.T) {
+	h := start(t, options{})
+	r := h.raw()
+	r.cmd("EHLO client.test", "250")
+	r.cmd("MAIL FROM:<"+sender+">", "250")
+	r.cmd("RCPT TO:<"+external+">", "250")
+	r.cmd("DATA", "354")
+	r.write("Subject: half\r\n\r\n" + strings.Repeat("途中で切れるメール本文です。\r\n", 5000)) // spills to disk
+	r.conn.Close()
+	lines := h.waitAudit(1)
+	if len(lines) != 1 || lines[0]["result"] != "aborted" {
+		t.Errorf("audit after a client disconnect: %v", lines)
+	}
+	if n := len(h.sink.Messages()); n != 0 {
+		t.Errorf("half a message reached the sink")
+	}
+	h.assertSpoolEmpty()
+}
+
+func TestPanicDuringEvaluationIsATempfail(t *testing.T) {
+	h := start(t, options{server: func(c *smtpConfig) {
+		c.Policy = func() *policy.Policy { return nil } // Evaluate on a nil policy panics
+	}})
+	err, _ := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", strings.Repeat("本文\n", 3000), "", nil))
+	code, text := smtpCode(err)
+	if code != 451 || !strings.HasPrefix(text, "4.3.0") || strings.Contains(text, "nil") {
+		t.Errorf("client heard %d %s, want 451 4.3.0 without internal detail", code, text)
+	}
+	if n := len(h.sink.Messages()); n != 0 {
+		t.Errorf("sink holds %d messages", n)
+	}
+	h.assertSpoolEmpty()
+}

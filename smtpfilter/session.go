@@ -3,9 +3,11 @@ package smtpfilter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -174,8 +176,23 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
-// Data spools the message, asks the policy, and relays or refuses it.
-func (s *session) Data(r io.Reader) error {
+// Data spools the message, asks the policy, and relays or refuses it. A
+// panic below it becomes a 451 for this message (the deferred clean-ups have
+// run by then), not a dropped connection.
+func (s *session) Data(r io.Reader) (reply error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ref := "-"
+			s.mu.Lock()
+			if s.tx != nil {
+				ref = s.tx.ref
+			}
+			s.mu.Unlock()
+			s.srv.cfg.Log.Error("panic while handling a message", "ref", ref, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.abortUpstream()
+			reply = tempfail(ref)
+		}
+	}()
 	s.mu.Lock()
 	tx := s.tx
 	s.mu.Unlock()

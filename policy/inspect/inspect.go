@@ -116,6 +116,9 @@ type Message struct {
 	// (application/pkcs7-mime enveloped or authEnveloped data,
 	// multipart/encrypted), else "".
 	Encrypted string
+	// TextTruncated is true when the text went past Limits.MaxTextBytes and
+	// the rest was not kept in Texts.
+	TextTruncated bool
 
 	bufs []*spool.Buffer // every buffer made, also those no longer listed
 }

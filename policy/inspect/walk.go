@@ -582,11 +582,11 @@ func (w *walker) addText(path, kind, s string) {
 	w.m.Texts = append(w.m.Texts, Text{Path: path, Kind: kind, Content: s})
 }
 
-func (w *walker) cutText(path string) {
-	if !w.textCut {
-		w.textCut = true
-		w.problem(path, fmt.Sprintf("text beyond %d bytes not kept", w.lim.MaxTextBytes))
-	}
+// cutText records that text was left out. It is not a Problem: attachments
+// are still judged in full; the rules that read text see TextTruncated.
+func (w *walker) cutText(string) {
+	w.textCut = true
+	w.m.TextTruncated = true
 }
 
 // fileNameTexts adds the attachments' names as texts.
