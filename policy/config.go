@@ -49,6 +49,13 @@ type AttachmentsConfig struct {
 	// CountInlineImages counts images shown in the HTML body (cid:) as
 	// attachments.
 	CountInlineImages bool `toml:"count_inline_images"`
+	// ZipCrypto says what a ZIP encrypted with the legacy ZipCrypto method
+	// (broken by known-plaintext attacks) is: "accept" (protected, the
+	// default), "flag" (relayed with a flag) or "reject" (not protected).
+	ZipCrypto string `toml:"zipcrypto"`
+	// AllowPlainContainerOfProtected accepts an unencrypted archive whose
+	// every file is itself an encrypted archive or file.
+	AllowPlainContainerOfProtected bool `toml:"allow_plain_container_of_protected"`
 	// SpoolDir holds attachments larger than SpoolMemoryBytes while they are
 	// inspected ("" = the system's temporary directory).
 	SpoolDir         string `toml:"spool_dir"`

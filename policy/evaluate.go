@@ -25,7 +25,9 @@ const headSize = 8 << 10
 // files): the caller should answer with a temporary failure. Malformed or
 // hostile content is never an error: it is a finding.
 func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, size int64) (*Verdict, error) {
-	external := false
+	// With no recipient known (a dry run of a bare file), judge the message
+	// as if it left the organisation.
+	external := len(env.To) == 0
 	for _, to := range env.To {
 		if !p.IsInternal(to) {
 			external = true
@@ -74,18 +76,38 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 		rep.Method = res.Method
 		rep.Unscannable = res.Unscannable
 		v.Attachments = append(v.Attachments, rep)
-		switch {
-		case res.Unscannable != "":
-			if unscannable != nil {
-				v.add(unscannableFinding(unscannable.action, a.Name, a.Path, res.Unscannable))
-			}
-		case !res.Protected:
-			if unencrypted != nil {
-				v.add(unencryptedFinding(unencrypted.action, a, res))
-			}
+		if f, ok := p.judge(a, res, unencrypted, unscannable); ok {
+			v.add(f)
 		}
 	}
 	return v, nil
+}
+
+// judge turns one attachment's inspection result into a finding, if any.
+func (p *Policy) judge(a *inspect.Attachment, res encryption.Result, unencrypted, unscannable *rule) (Finding, bool) {
+	switch {
+	case res.Unscannable != "":
+		if unscannable == nil {
+			return Finding{}, false
+		}
+		return unscannableFinding(unscannable.action, a.Name, a.Path, res.Unscannable), true
+	case res.Protected:
+		if unencrypted == nil || p.zipCrypto == Pass || !usesZipCrypto(res.Method) {
+			return Finding{}, false
+		}
+		return zipCryptoFinding(min(p.zipCrypto, unencrypted.action), a), true
+	case p.plainContainers && res.PlainContainerOfProtected():
+		return Finding{}, false
+	case unencrypted == nil:
+		return Finding{}, false
+	}
+	return unencryptedFinding(unencrypted.action, a, res), true
+}
+
+// usesZipCrypto reports whether ZipCrypto is among the methods protecting a
+// file: one ZipCrypto entry is as weak as the archive gets.
+func usesZipCrypto(method string) bool {
+	return strings.Contains(method, "ZipCrypto")
 }
 
 // displayName names an attachment for the sender: its file name, or its type
@@ -112,6 +134,13 @@ func unencryptedFinding(action Action, a *inspect.Attachment, res encryption.Res
 		RemedyJA: "ファイルをパスワード付きZIPにして（または暗号化して）再送し、パスワードは別のメールで送ってください",
 		Detail:   "format=" + formatName(res.Format) + " part=" + a.Path,
 	}
+	if len(res.Nested) > 0 && res.PlainContainerOfProtected() {
+		f.Reason = fmt.Sprintf("attachment %q is an unencrypted archive (the files inside are encrypted, the archive itself is not)", name)
+		f.ReasonJA = fmt.Sprintf("添付ファイル「%s」は暗号化されていない圧縮ファイルです（中のファイルは暗号化されていますが、外側が暗号化されていません）", name)
+		f.Remedy = "send the encrypted file itself, or put everything in one password-protected ZIP, and send the password in a separate mail"
+		f.RemedyJA = "暗号化済みのファイルをそのまま添付するか、全体を一つのパスワード付きZIPにして再送し、パスワードは別のメールで送ってください"
+		return f
+	}
 	if len(res.PlainEntries) > 0 {
 		entries := res.PlainEntries
 		more := ""
@@ -125,6 +154,20 @@ func unencryptedFinding(action Action, a *inspect.Attachment, res encryption.Res
 		f.RemedyJA = "すべてのファイルにパスワードをかけてZIPを作り直して再送し、パスワードは別のメールで送ってください"
 	}
 	return f
+}
+
+func zipCryptoFinding(action Action, a *inspect.Attachment) Finding {
+	name := displayName(a.Name, a.ContentType, a.Path)
+	return Finding{
+		Rule:     RuleAttachmentUnencrypted,
+		Action:   action,
+		Evidence: name,
+		Reason:   fmt.Sprintf("attachment %q is encrypted with ZipCrypto, which is easily broken", name),
+		Remedy:   "make the ZIP again with AES-256 encryption (e.g. 7-Zip: ZIP format, AES-256), and send the password in a separate mail",
+		ReasonJA: fmt.Sprintf("添付ファイル「%s」は解読されやすいZipCrypto方式で暗号化されています", name),
+		RemedyJA: "AES-256方式でパスワード付きZIPを作り直して（例：7-ZipでZIP形式・AES-256を選択）再送し、パスワードは別のメールで送ってください",
+		Detail:   "method=ZipCrypto part=" + a.Path,
+	}
 }
 
 func unscannableFinding(action Action, name, path, reason string) Finding {

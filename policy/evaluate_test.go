@@ -163,3 +163,38 @@ func TestCompileRefusesHoldAndUnknownRules(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestZipCryptoAndContainerOptions(t *testing.T) {
+	ext := policy.Envelope{From: "alice@example.co.jp", To: []string{"bob@partner.example.com"}}
+	zc := build(part{"x.zip", "application/zip", fixture(t, "zipcrypto.zip")})
+	aes := build(part{"x.zip", "application/zip", fixture(t, "aes256.zip")})
+	nested := build(part{"bundle.zip", "application/zip", fixture(t, "nested-encrypted.zip")})
+	cases := []struct {
+		name   string
+		att    policy.AttachmentsConfig
+		msg    []byte
+		want   policy.Action
+		reason string
+	}{
+		{"zipcrypto accepted by default", policy.AttachmentsConfig{}, zc, policy.Pass, ""},
+		{"zipcrypto flagged", policy.AttachmentsConfig{ZipCrypto: "flag"}, zc, policy.Flag, "ZipCrypto"},
+		{"zipcrypto rejected", policy.AttachmentsConfig{ZipCrypto: "reject"}, zc, policy.Reject, "ZipCrypto"},
+		{"AES unaffected by zipcrypto = reject", policy.AttachmentsConfig{ZipCrypto: "reject"}, aes, policy.Pass, ""},
+		{"plain container of an encrypted zip rejected by default", policy.AttachmentsConfig{}, nested, policy.Reject, "unencrypted archive"},
+		{"plain container allowed", policy.AttachmentsConfig{AllowPlainContainerOfProtected: true}, nested, policy.Pass, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v := evaluate(t, compile(t, policy.Config{Attachments: c.att}), ext, c.msg)
+			if v.Action != c.want {
+				t.Fatalf("action %v, want %v (%+v)", v.Action, c.want, v.Findings)
+			}
+			if c.reason != "" && !strings.Contains(v.Findings[0].Reason, c.reason) {
+				t.Errorf("reason %q lacks %q", v.Findings[0].Reason, c.reason)
+			}
+		})
+	}
+	if _, _, err := policy.Compile(policy.Config{Attachments: policy.AttachmentsConfig{ZipCrypto: "maybe"}}); err == nil {
+		t.Error("zipcrypto = maybe accepted")
+	}
+}

@@ -23,6 +23,10 @@ type Policy struct {
 	inspect     inspect.Limits
 	encryption  encryption.Limits
 	exemptTypes map[string]bool
+	// zipCrypto is how a ZipCrypto-only protection counts: Pass (accept),
+	// Flag, or Reject (not protected).
+	zipCrypto       Action
+	plainContainers bool
 }
 
 type rule struct {
@@ -180,6 +184,17 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 	if positive("spool_memory_bytes", a.SpoolMemoryBytes) {
 		p.inspect.MemThreshold = a.SpoolMemoryBytes
 	}
+	switch a.ZipCrypto {
+	case "", "accept":
+		p.zipCrypto = Pass
+	case "flag":
+		p.zipCrypto = Flag
+	case "reject":
+		p.zipCrypto = Reject
+	default:
+		errorf("attachments.zipcrypto", "must be accept, flag or reject, not %q", a.ZipCrypto)
+	}
+	p.plainContainers = a.AllowPlainContainerOfProtected
 	types := defaultExemptTypes
 	if a.ExemptTypes != nil {
 		types = a.ExemptTypes

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"strings"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
@@ -117,19 +122,21 @@ func interleave(args []string) []string {
 }
 
 // headerEnvelope reads From and To/Cc/Bcc from the message header, for a dry
-// run without an explicit envelope.
+// run without an explicit envelope. Display names in any charset are fine:
+// only the addresses are used.
 func headerEnvelope(r io.ReaderAt) (string, []string) {
-	m, err := mail.ReadMessage(io.NewSectionReader(r, 0, 1<<20))
+	th, err := textproto.ReadHeader(bufio.NewReader(io.NewSectionReader(r, 0, 1<<20)))
 	if err != nil {
 		return "", nil
 	}
+	h := mail.Header{Header: message.Header{Header: th}}
 	var from string
-	if l, err := m.Header.AddressList("From"); err == nil && len(l) > 0 {
+	if l, err := h.AddressList("From"); err == nil && len(l) > 0 {
 		from = l[0].Address
 	}
 	var to []string
-	for _, h := range []string{"To", "Cc", "Bcc"} {
-		if l, err := m.Header.AddressList(h); err == nil {
+	for _, k := range []string{"To", "Cc", "Bcc"} {
+		if l, err := h.AddressList(k); err == nil {
 			for _, a := range l {
 				to = append(to, a.Address)
 			}

@@ -120,6 +120,16 @@ func usable() (string, string) {
 	return p, ""
 }
 
+// ErrUnavailable is what Launch's error wraps (errors.Is) when Postfix
+// cannot run on this machine: no postfix binary, not root, or no postfix
+// user or postdrop group. The error's text says which.
+var ErrUnavailable = errors.New("postfix unavailable")
+
+type unavailableError struct{ why string }
+
+func (e *unavailableError) Error() string        { return e.why }
+func (e *unavailableError) Is(target error) bool { return target == ErrUnavailable }
+
 // Start creates and starts an instance, waits until its SMTP port answers
 // 220 and stops it and removes its directory in t.Cleanup. It skips the test
 // when Postfix cannot run here, unless SENDGUARD_REQUIRE_TOOLS=1.
@@ -132,12 +142,52 @@ func Start(t testing.TB, opts Options) *Instance {
 		}
 		t.Skip(why)
 	}
+	inst, err := launch(postfix, opts, t)
+	if err != nil {
+		t.Fatalf("postfixtest: %v", err)
+	}
+	t.Cleanup(inst.stop)
+	t.Logf("postfixtest: instance %s listening on %s (started in %v: %s)", inst.Dir, inst.SMTPAddr, inst.StartupTime.Round(time.Millisecond), inst.phases)
+	return inst
+}
+
+// Launch is Start for use outside tests (the load tool in bench/): it
+// creates and starts an instance and waits until its SMTP port answers 220.
+// The caller must Close it, which stops Postfix and removes its directory;
+// an instance left behind by a process that died is removed by the next
+// Launch or Start on the machine. When Postfix cannot run here the error
+// wraps ErrUnavailable.
+func Launch(opts Options) (*Instance, error) {
+	postfix, why := usable()
+	if why != "" {
+		return nil, &unavailableError{why: why}
+	}
+	inst, err := launch(postfix, opts, nil)
+	if err != nil {
+		return nil, fmt.Errorf("postfixtest: %w", err)
+	}
+	return inst, nil
+}
+
+// Close stops the instance and removes its directory (as Stop); calling it
+// more than once is harmless.
+func (i *Instance) Close() error {
+	i.stop()
+	return nil
+}
+
+// Phases says how long the steps of the start took.
+func (i *Instance) Phases() string { return i.phases }
+
+// launch checks opts and starts an instance; t (nil outside tests) is kept
+// for the instance's own reports. On error nothing is left running.
+func launch(postfix string, opts Options, t testing.TB) (*Instance, error) {
 	if _, _, err := net.SplitHostPort(opts.RelayHost); err != nil {
-		t.Fatalf("postfixtest: RelayHost %q: %v", opts.RelayHost, err)
+		return nil, fmt.Errorf("RelayHost %q: %v", opts.RelayHost, err)
 	}
 	if opts.LocalDomain != "" {
 		if _, _, err := net.SplitHostPort(opts.MailboxHost); err != nil {
-			t.Fatalf("postfixtest: MailboxHost %q: %v", opts.MailboxHost, err)
+			return nil, fmt.Errorf("MailboxHost %q: %v", opts.MailboxHost, err)
 		}
 	}
 	if opts.MyHostname == "" {
@@ -153,18 +203,17 @@ func Start(t testing.TB, opts Options) *Instance {
 		inst, retry, err := start(t, postfix, opts)
 		if err == nil {
 			inst.StartupTime = time.Since(began)
-			t.Logf("postfixtest: instance %s listening on %s (started in %v: %s)", inst.Dir, inst.SMTPAddr, inst.StartupTime.Round(time.Millisecond), inst.phases)
-			return inst
+			return inst, nil
 		}
 		lastErr = err
 		if !retry {
 			break
 		}
 	}
-	t.Fatalf("postfixtest: %v", lastErr)
-	return nil
+	return nil, lastErr
 }
 
+// start makes one attempt. On error the instance is stopped and removed.
 func start(t testing.TB, postfix string, opts Options) (inst *Instance, retry bool, err error) {
 	dir, err := os.MkdirTemp(baseDir, dirPrefix)
 	if err != nil {
@@ -185,7 +234,7 @@ func start(t testing.TB, postfix string, opts Options) (inst *Instance, retry bo
 			i.stop()
 		}
 	}()
-	port, err := freePort()
+	port, err := pickPort()
 	if err != nil {
 		return nil, false, err
 	}
@@ -205,23 +254,17 @@ func start(t testing.TB, postfix string, opts Options) (inst *Instance, retry bo
 		check, _ := i.command(ctx, "check")
 		return nil, inUse, fmt.Errorf("postfix -c %s start: %v\n%s\nlog:\n%s\npostfix check:\n%s", i.ConfigDir, err, out, logs, check)
 	}
-	// From here on the instance runs: stop it at the end of the test even
-	// if the wait below fails.
-	t.Cleanup(i.stop)
-	ok = true
 	t2 := time.Now()
-	defer func() {
-		i.phases = fmt.Sprintf("layout %v, postfix start %v, until 220 %v",
-			t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond), time.Since(t2).Round(time.Millisecond))
-	}()
 	if err := waitBanner(i.SMTPAddr, 30*time.Second); err != nil {
 		logs := i.Logs()
 		if strings.Contains(logs, "Address already in use") {
-			i.stop()
 			return nil, true, fmt.Errorf("smtpd could not bind %s:\n%s", i.SMTPAddr, logs)
 		}
 		return nil, false, fmt.Errorf("postfix at %s does not answer: %v\nlog:\n%s", i.SMTPAddr, err, logs)
 	}
+	i.phases = fmt.Sprintf("layout %v, postfix start %v, until 220 %v",
+		t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond), time.Since(t2).Round(time.Millisecond))
+	ok = true
 	return i, false, nil
 }
 
@@ -447,12 +490,19 @@ func cleanEnv() []string {
 // agent that just deferred it still holds it makes qmgr postpone it by 60 s
 // ("skipped, still being delivered" in Logs); a later Flush ignores that, so
 // tests that wait for a retry should flush again while they wait.
+// Outside tests (Launch) a failure is written to standard error.
 func (i *Instance) Flush() {
-	i.t.Helper()
+	if i.t != nil {
+		i.t.Helper()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if out, err := i.command(ctx, "flush"); err != nil {
-		i.t.Errorf("postfixtest: postfix -c %s flush: %v\n%s", i.ConfigDir, err, out)
+		if i.t != nil {
+			i.t.Errorf("postfixtest: postfix -c %s flush: %v\n%s", i.ConfigDir, err, out)
+		} else {
+			fmt.Fprintf(os.Stderr, "postfixtest: postfix -c %s flush: %v\n%s\n", i.ConfigDir, err, out)
+		}
 	}
 }
 
@@ -526,7 +576,8 @@ func (i *Instance) WaitQueueEmpty(timeout time.Duration) bool {
 }
 
 // Stop stops the instance and removes its directory; it is also done in
-// t.Cleanup, and calling it more than once is harmless.
+// t.Cleanup (instances from Start), and calling it more than once is
+// harmless.
 func (i *Instance) Stop() { i.stop() }
 
 func (i *Instance) stop() {
@@ -639,6 +690,9 @@ func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// pickPort is freePort; tests replace it.
+var pickPort = freePort
 
 // freePort picks a free loopback TCP port by listening on :0 and closing.
 func freePort() (int, error) {

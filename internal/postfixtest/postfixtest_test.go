@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/mail"
 	"strings"
 	"testing"
@@ -245,6 +246,32 @@ func poll(timeout time.Duration, nudge func(), cond func() bool) bool {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return true
+}
+
+// TestPortTaken gives the first attempt a port that is in use: Start must
+// notice master's bind failure and try again with another port.
+func TestPortTaken(t *testing.T) {
+	// Not parallel: it replaces pickPort.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	taken := l.Addr().(*net.TCPAddr).Port
+	calls := 0
+	pickPort = func() (int, error) {
+		calls++
+		if calls == 1 {
+			return taken, nil
+		}
+		return freePort()
+	}
+	defer func() { pickPort = freePort }()
+	relay := startSink(t)
+	pf := Start(t, Options{RelayHost: relay.Addr})
+	if calls < 2 || pf.SMTPAddr == l.Addr().String() {
+		t.Fatalf("Start used %s after %d port picks", pf.SMTPAddr, calls)
+	}
 }
 
 func TestAvailable(t *testing.T) {
