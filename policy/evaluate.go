@@ -52,7 +52,21 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 	unencrypted := applies(RuleAttachmentUnencrypted)
 	unscannable := applies(RuleAttachmentUnscannable)
 
+	// A problem in an attachment's own part makes that attachment
+	// unscannable (named by its file name); any other problem makes the
+	// message unscannable.
+	partProblem := map[string]string{}
+	named := map[string]bool{}
+	for _, a := range m.Attachments {
+		named[a.Path] = true
+	}
 	for _, pr := range m.Problems {
+		if named[pr.Path] {
+			if _, seen := partProblem[pr.Path]; !seen {
+				partProblem[pr.Path] = pr.Reason
+			}
+			continue
+		}
 		if unscannable != nil {
 			v.add(unscannableFinding(unscannable.action, "", pr.Path, pr.Reason))
 		}
@@ -68,6 +82,14 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 		if p.exemptTypes[a.ContentType] {
 			rep.Exempt = a.ContentType
 			v.Attachments = append(v.Attachments, rep)
+			continue
+		}
+		if reason, bad := partProblem[a.Path]; bad {
+			rep.Unscannable = reason
+			v.Attachments = append(v.Attachments, rep)
+			if unscannable != nil {
+				v.add(unscannableFinding(unscannable.action, a.Name, a.Path, reason))
+			}
 			continue
 		}
 		res := encryption.Inspect(a.Content, a.Size, p.encryption)
@@ -171,24 +193,29 @@ func zipCryptoFinding(action Action, a *inspect.Attachment) Finding {
 }
 
 func unscannableFinding(action Action, name, path, reason string) Finding {
-	what := "the message"
-	whatJA := "メール"
-	evidence := "part " + path
-	if path == "" {
-		evidence = "message"
-	}
-	if name != "" {
-		what = fmt.Sprintf("attachment %q", name)
-		whatJA = fmt.Sprintf("添付ファイル「%s」", name)
-		evidence = name
+	if name == "" {
+		evidence := "part " + path
+		if path == "" {
+			evidence = "message"
+		}
+		return Finding{
+			Rule:     RuleAttachmentUnscannable,
+			Action:   action,
+			Evidence: evidence,
+			Reason:   fmt.Sprintf("the message could not be checked: %s", reason),
+			Remedy:   "send it again from a standard mail program, with attachments as password-protected ZIP files",
+			ReasonJA: fmt.Sprintf("メールの構造を検査できませんでした（%s）", reason),
+			RemedyJA: "通常のメールソフトから送り直してください。添付ファイルはパスワード付きZIPにしてください",
+			Detail:   "part=" + path,
+		}
 	}
 	return Finding{
 		Rule:     RuleAttachmentUnscannable,
 		Action:   action,
-		Evidence: evidence,
-		Reason:   fmt.Sprintf("%s could not be checked: %s", what, reason),
+		Evidence: name,
+		Reason:   fmt.Sprintf("attachment %q could not be checked: %s", name, reason),
 		Remedy:   "send the file as a password-protected ZIP made with a standard tool, and the password in a separate mail",
-		ReasonJA: fmt.Sprintf("%sを検査できませんでした（%s）", whatJA, reason),
+		ReasonJA: fmt.Sprintf("添付ファイル「%s」を検査できませんでした（%s）", name, reason),
 		RemedyJA: "一般的なツールでパスワード付きZIPを作って再送し、パスワードは別のメールで送ってください",
 		Detail:   "part=" + path,
 	}
