@@ -12,4 +12,9 @@ require (
 	golang.org/x/text v0.44.0
 )
 
+require (
+	github.com/miekg/dns v1.1.73 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
+
 replace github.com/emersion/go-smtp => ./third_party/go-smtp

@@ -266,3 +266,32 @@ func TestPanicDuringEvaluationIsATempfail(t *testing.T) {
 	}
 	h.assertSpoolEmpty()
 }
+
+func TestTimeouts(t *testing.T) {
+	t.Run("idle command", func(t *testing.T) {
+		h := start(t, options{server: func(c *smtpConfig) { c.CommandTimeout = 300 * time.Millisecond }})
+		r := h.raw()
+		r.cmd("EHLO client.test", "250")
+		if got := r.reply(); !strings.HasPrefix(got, "421 4.4.2") {
+			t.Errorf("idle client heard %q, want 421 4.4.2", got)
+		}
+	})
+	t.Run("stalled DATA", func(t *testing.T) {
+		h := start(t, options{server: func(c *smtpConfig) { c.DataTimeout = 500 * time.Millisecond }})
+		r := h.raw()
+		r.cmd("EHLO client.test", "250")
+		r.cmd("MAIL FROM:<"+sender+">", "250")
+		r.cmd("RCPT TO:<"+external+">", "250")
+		r.cmd("DATA", "354")
+		r.write("Subject: stalled\r\n\r\n" + strings.Repeat("止まる本文\r\n", 2000))
+		if got := r.reply(); !strings.HasPrefix(got, "451 4.3.0") {
+			t.Errorf("stalled DATA: client heard %q, want 451 4.3.0", got)
+		}
+		if n := len(h.sink.Messages()); n != 0 {
+			t.Errorf("a stalled message reached the sink")
+		}
+		if lines := h.waitAudit(1); len(lines) != 1 || lines[0]["result"] != "aborted" {
+			t.Errorf("audit: %v", lines)
+		}
+	})
+}

@@ -250,9 +250,16 @@ func start(t testing.TB, postfix string, opts Options) (inst *Instance, retry bo
 	out, err := i.command(ctx, "start")
 	if err != nil {
 		logs := i.Logs()
-		inUse := strings.Contains(logs+out, "Address already in use")
+		err = fmt.Errorf("postfix -c %s start: %v\n%s\nlog:\n%s", i.ConfigDir, err, out, logs)
+		if strings.Contains(logs+out, "Address already in use") {
+			if t != nil {
+				t.Logf("postfixtest: port %d taken, trying another: %v", port, err)
+			}
+			return nil, true, err
+		}
+		// Show what Postfix's own integrity checks say.
 		check, _ := i.command(ctx, "check")
-		return nil, inUse, fmt.Errorf("postfix -c %s start: %v\n%s\nlog:\n%s\npostfix check:\n%s", i.ConfigDir, err, out, logs, check)
+		return nil, false, fmt.Errorf("%v\npostfix check:\n%s", err, check)
 	}
 	t2 := time.Now()
 	if err := waitBanner(i.SMTPAddr, 30*time.Second); err != nil {

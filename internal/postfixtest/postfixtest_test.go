@@ -2,12 +2,14 @@ package postfixtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -271,6 +273,37 @@ func TestPortTaken(t *testing.T) {
 	pf := Start(t, Options{RelayHost: relay.Addr})
 	if calls < 2 || pf.SMTPAddr == l.Addr().String() {
 		t.Fatalf("Start used %s after %d port picks", pf.SMTPAddr, calls)
+	}
+}
+
+// TestLaunch covers the non-test entry point: an instance that answers
+// and is gone after Close.
+func TestLaunch(t *testing.T) {
+	t.Parallel()
+	relay := startSink(t)
+	pf, err := Launch(Options{RelayHost: relay.Addr})
+	if errors.Is(err, ErrUnavailable) && os.Getenv(RequireToolsEnv) != "1" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	c, err := smtp.Dial(pf.SMTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	pid := masterPID(pf.QueueDir)
+	if !isMaster(pid, pf.ConfigDir) {
+		t.Fatalf("no master running for %s (pid %d)", pf.ConfigDir, pid)
+	}
+	pf.Close()
+	if isMaster(pid, pf.ConfigDir) {
+		t.Errorf("master %d still running after Close", pid)
+	}
+	if _, err := os.Stat(pf.Dir); !os.IsNotExist(err) {
+		t.Errorf("%s still there after Close: %v", pf.Dir, err)
 	}
 }
 

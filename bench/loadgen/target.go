@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sendguard/sendguard/internal/postfixtest"
+)
+
+// target is what the load is sent to: its SMTP address, and how to stop it.
+type target interface {
+	Addr() string
+	Close() error
+}
+
+// direct is the sink itself.
+type direct struct{ addr string }
+
+func (d direct) Addr() string { return d.addr }
+func (d direct) Close() error { return nil }
+
+// sendguardProc is the real sendguard binary running as its own process.
+type sendguardProc struct {
+	addr   string
+	cmd    *exec.Cmd
+	dir    string
+	audit  string
+	stderr string
+	done   chan error
+}
+
+// sendguardConfig is the configuration the tool generates: the shipped
+// defaults (every rule of this version at its default action, so full
+// inspection for a mail to an external domain), the sink as upstream and
+// room for the 50 MB message.
+const sendguardConfig = `# written by bench/loadgen
+[server]
+listen = %q
+hostname = "sendguard.bench.example.co.jp"
+allowed_networks = ["127.0.0.0/8"]
+max_message_bytes = 67108864
+max_connections = 200
+max_connections_per_ip = 100
+spool_dir = %q
+
+[upstream]
+address = %q
+starttls = "off"
+
+[log]
+level = "warn"
+format = "json"
+audit = %q
+
+[domains]
+internal = ["example.co.jp"]
+verified = ["partner.example.com"]
+`
+
+// startSendguard runs "BIN serve --config DIR/config.toml" listening on a
+// free loopback port with the sink as upstream, and waits for its 220.
+func startSendguard(bin, workdir, sinkAddr string) (*sendguardProc, error) {
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		p, err := startSendguardOnce(bin, workdir, sinkAddr)
+		if err == nil {
+			return p, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
+	dir, err := os.MkdirTemp(workdir, "sendguard-")
+	if err != nil {
+		return nil, err
+	}
+	spool := filepath.Join(dir, "spool")
+	if err := os.Mkdir(spool, 0o700); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	p := &sendguardProc{
+		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		dir:    dir,
+		audit:  filepath.Join(dir, "audit.log"),
+		stderr: filepath.Join(dir, "stderr.log"),
+		done:   make(chan error, 1),
+	}
+	conf := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(conf, fmt.Appendf(nil, sendguardConfig, p.addr, spool, sinkAddr, p.audit), 0o600); err != nil {
+		return nil, err
+	}
+	errf, err := os.Create(p.stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer errf.Close()
+	p.cmd = exec.Command(bin, "serve", "--config", conf)
+	p.cmd.Stdout = errf
+	p.cmd.Stderr = errf
+	p.cmd.Dir = dir
+	// Its own process group: a ^C to the tool reaches the tool only, which
+	// then stops sendguard itself.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	if err := waitBanner(p.addr, 20*time.Second, p.done); err != nil {
+		p.Close()
+		b, _ := os.ReadFile(p.stderr)
+		return nil, fmt.Errorf("sendguard at %s: %v\n%s", p.addr, err, b)
+	}
+	return p, nil
+}
+
+func (p *sendguardProc) Addr() string { return p.addr }
+func (p *sendguardProc) PID() int     { return p.cmd.Process.Pid }
+
+// Close stops sendguard (SIGTERM, then SIGKILL after 10 s).
+func (p *sendguardProc) Close() error {
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+	return nil
+}
+
+// auditCounts counts the audit lines by their "result" field (relayed,
+// rejected, tempfail, ...).
+func (p *sendguardProc) auditCounts() (map[string]int, error) {
+	f, err := os.Open(p.audit)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	counts := map[string]int{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.Index(line, `"result":"`)
+		if i < 0 {
+			counts["(no result)"]++
+			continue
+		}
+		rest := line[i+len(`"result":"`):]
+		if j := strings.IndexByte(rest, '"'); j >= 0 {
+			counts[rest[:j]]++
+		}
+	}
+	return counts, sc.Err()
+}
+
+// stderrTail is the end of sendguard's log (warnings and errors only).
+func (p *sendguardProc) stderrTail(n int) string {
+	b, _ := os.ReadFile(p.stderr)
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// spoolLeft lists files left in sendguard's spool directory.
+func (p *sendguardProc) spoolLeft() []string {
+	var left []string
+	filepath.WalkDir(filepath.Join(p.dir, "spool"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, path)
+		}
+		return nil
+	})
+	return left
+}
+
+// cpuSeconds is the process's user+system CPU time so far (/proc/PID/stat).
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// Fields after the command name in parentheses; utime and stime are
+	// fields 14 and 15 (1-based) of the whole line.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / clockTicks
+}
+
+// clockTicks is USER_HZ, 100 on Linux.
+const clockTicks = 100
+
+// postfixRelay is a private Postfix (internal/postfixtest) relaying all mail
+// to the sink, without any filter.
+type postfixRelay struct{ inst *postfixtest.Instance }
+
+func startPostfix(sinkAddr string) (*postfixRelay, error) {
+	inst, err := postfixtest.Launch(postfixtest.Options{
+		RelayHost: sinkAddr,
+		MainCF: map[string]string{
+			// Room for the 200 KB mail many times over; Postfix's
+			// default is 10 MB.
+			"message_size_limit": "67108864",
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &postfixRelay{inst: inst}, nil
+}
+
+func (p *postfixRelay) Addr() string { return p.inst.SMTPAddr }
+func (p *postfixRelay) Close() error { return p.inst.Close() }
+
+// queued is the number of messages still in Postfix's queues.
+func (p *postfixRelay) queued() int { return len(p.inst.QueueFiles()) }
+
+// freePort picks a free loopback port by listening on :0 and closing.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitBanner waits until addr answers 220, or the process ends (exited).
+func waitBanner(addr string, timeout time.Duration, exited <-chan error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var lastErr error = errors.New("no answer")
+	for {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("process exited: %v", err)
+		case <-ctx.Done():
+			return lastErr
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			line, err := bufio.NewReader(c).ReadString('\n')
+			c.Write([]byte("QUIT\r\n"))
+			c.Close()
+			if err == nil && strings.HasPrefix(line, "220") {
+				return nil
+			}
+			lastErr = fmt.Errorf("greeting %q, %v", strings.TrimSpace(line), err)
+		} else {
+			lastErr = err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// moduleRoot finds the directory of sendguard's go.mod from the working
+// directory up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/sendguard/sendguard\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the sendguard module (no go.mod for github.com/sendguard/sendguard above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+// buildSendguard runs "go build -o DIR/sendguard ./cmd/sendguard".
+func buildSendguard(workdir string) (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(workdir, "sendguard")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/sendguard")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/sendguard: %v\n%s", err, b)
+	}
+	return out, nil
+}
