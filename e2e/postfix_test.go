@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,20 +24,49 @@ import (
 
 // gateway is the sendguard binary running as a separate process.
 type gateway struct {
-	addr  string
-	audit string
-	cmd   *exec.Cmd
-	log   *bytes.Buffer
+	addr    string
+	admin   string
+	audit   string
+	config  string
+	baseCfg string
+	cmd     *exec.Cmd
+	log     *syncBuffer
+	exited  chan struct{}
 }
 
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// buildBinary builds cmd/sendguard once per test binary.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sendguard")
-	out, err := exec.Command("go", "build", "-o", bin, "../cmd/sendguard").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sendguard-e2e-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sendguard")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/sendguard").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	return bin
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
 
 func freeAddr(t *testing.T) string {
@@ -49,11 +79,13 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func startGateway(t *testing.T, bin, upstream string) *gateway {
+// startGateway runs `sendguard serve` with a generated configuration plus
+// extra TOML appended (policy sections).
+func startGateway(t *testing.T, bin, upstream string, extra ...string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
-	g := &gateway{addr: freeAddr(t), audit: filepath.Join(dir, "audit.log"), log: &bytes.Buffer{}}
-	cfg := fmt.Sprintf(`[server]
+	g := &gateway{addr: freeAddr(t), admin: freeAddr(t), audit: filepath.Join(dir, "audit.log"), log: &syncBuffer{}, exited: make(chan struct{})}
+	g.baseCfg = fmt.Sprintf(`[server]
 listen = %q
 hostname = "sendguard.example.co.jp"
 allowed_networks = ["127.0.0.0/8"]
@@ -64,6 +96,9 @@ address = %q
 connect_timeout = "3s"
 command_timeout = "10s"
 
+[admin]
+listen = %q
+
 [log]
 level = "debug"
 format = "text"
@@ -71,23 +106,20 @@ audit = %q
 
 [domains]
 internal = ["example.co.jp"]
-`, g.addr, dir, upstream, g.audit)
-	cfgPath := filepath.Join(dir, "sendguard.toml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g.cmd = exec.Command(bin, "serve", "--config", cfgPath)
+`, g.addr, dir, upstream, g.admin, g.audit)
+	g.config = filepath.Join(dir, "sendguard.toml")
+	g.writeConfig(t, strings.Join(extra, "\n"))
+	g.cmd = exec.Command(bin, "serve", "--config", g.config)
 	g.cmd.Stderr = g.log
 	g.cmd.Stdout = g.log
 	if err := g.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { g.cmd.Wait(); close(g.exited) }()
 	t.Cleanup(func() {
 		g.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { g.cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-g.exited:
 		case <-time.After(10 * time.Second):
 			g.cmd.Process.Kill()
 		}
@@ -107,6 +139,31 @@ internal = ["example.co.jp"]
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// writeConfig replaces the policy part of the configuration file.
+func (g *gateway) writeConfig(t *testing.T, extra string) {
+	t.Helper()
+	if err := os.WriteFile(g.config, []byte(g.baseCfg+extra+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // submit hands a message to Postfix, as a user's mail client would.

@@ -85,3 +85,17 @@ func (c *captureConn) Reset() error {
 }
 
 func (c *captureConn) Close() error { return nil }
+
+// Ping checks that the capture directory can be written.
+func (u *CaptureUpstream) Ping(context.Context) error {
+	dir := filepath.Join(u.Dir, "tmp")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "ping-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}

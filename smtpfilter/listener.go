@@ -2,6 +2,8 @@ package smtpfilter
 
 import (
 	"fmt"
+
+	"github.com/sendguard/sendguard/metrics"
 	"net"
 	"sync"
 	"time"
@@ -15,14 +17,15 @@ type limitListener struct {
 	hostname string
 	max      int
 	perIP    int
+	metrics  *metrics.Metrics
 
 	mu    sync.Mutex
 	total int
 	byIP  map[string]int
 }
 
-func newLimitListener(l net.Listener, hostname string, max, perIP int) *limitListener {
-	return &limitListener{Listener: l, hostname: hostname, max: max, perIP: perIP, byIP: map[string]int{}}
+func newLimitListener(l net.Listener, hostname string, max, perIP int, m *metrics.Metrics) *limitListener {
+	return &limitListener{Listener: l, hostname: hostname, max: max, perIP: perIP, metrics: m, byIP: map[string]int{}}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -44,6 +47,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.byIP[ip]++
 		}
 		l.mu.Unlock()
+		l.metrics.Connection(reason == "")
 		if reason != "" {
 			go refuse(c, l.hostname, reason)
 			continue

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sendguard/sendguard/metrics"
 	"github.com/sendguard/sendguard/policy"
 )
 
@@ -44,6 +47,8 @@ type Config struct {
 
 	Log   *slog.Logger
 	Audit *slog.Logger
+	// Metrics may be nil.
+	Metrics *metrics.Metrics
 }
 
 // Server is sendguard's SMTP server.
@@ -51,6 +56,10 @@ type Server struct {
 	cfg      Config
 	smtp     *smtp.Server
 	listener *limitListener
+
+	draining atomic.Bool
+	mu       sync.Mutex
+	sessions map[*session]struct{}
 }
 
 // New builds a server from cfg.
@@ -61,7 +70,7 @@ func New(cfg Config) *Server {
 	if cfg.Audit == nil {
 		cfg.Audit = cfg.Log
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}}
 	srv := smtp.NewServer(&backend{srv: s})
 	srv.Domain = cfg.Hostname
 	srv.TLSConfig = cfg.TLSConfig
@@ -80,7 +89,7 @@ func New(cfg Config) *Server {
 
 // Serve accepts connections on l until Close or Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	s.listener = newLimitListener(l, s.cfg.Hostname, s.cfg.MaxConnections, s.cfg.MaxConnectionsPerIP)
+	s.listener = newLimitListener(l, s.cfg.Hostname, s.cfg.MaxConnections, s.cfg.MaxConnectionsPerIP, s.cfg.Metrics)
 	return s.smtp.Serve(s.listener)
 }
 
@@ -93,16 +102,69 @@ func (s *Server) ListenAndServe(addr string) error {
 	return s.Serve(l)
 }
 
+// ActiveConnections is the number of SMTP connections open now.
+func (s *Server) ActiveConnections() int {
+	if s.listener == nil {
+		return 0
+	}
+	return s.listener.Active()
+}
+
 // Close stops at once, closing every connection.
 func (s *Server) Close() error { return s.smtp.Close() }
 
-// Shutdown stops accepting and waits for sessions to end until ctx is done.
-func (s *Server) Shutdown(ctx context.Context) error { return s.smtp.Shutdown(ctx) }
+// errShuttingDown answers commands while the server drains.
+var errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service shutting down, try again later"}
+
+// Shutdown stops accepting connections and lets sessions in flight finish
+// their message. Idle sessions, and sessions as soon as their message is
+// done, hear "421 4.3.2" and are closed. When ctx ends first, the remaining
+// sessions hear 421 too and every connection is closed: a client never
+// loses a message silently (it got its 250, or it keeps the message).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	for _, ss := range s.sessionList() {
+		ss.closeIfIdle()
+	}
+	err := s.smtp.Shutdown(ctx)
+	if err != nil {
+		for _, ss := range s.sessionList() {
+			ss.sayGoodbye()
+		}
+		s.smtp.Close()
+	}
+	return err
+}
+
+func (s *Server) sessionList() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		out = append(out, ss)
+	}
+	return out
+}
+
+func (s *Server) track(ss *session, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.sessions[ss] = struct{}{}
+	} else {
+		delete(s.sessions, ss)
+	}
+}
 
 type backend struct{ srv *Server }
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return newSession(b.srv, c), nil
+	if b.srv.draining.Load() {
+		return nil, errShuttingDown
+	}
+	ss := newSession(b.srv, c)
+	b.srv.track(ss, true)
+	return ss, nil
 }
 
 // slogPrinter feeds go-smtp's error log into slog.

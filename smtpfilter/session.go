@@ -32,8 +32,10 @@ type session struct {
 	authUser   string
 	authFailed int
 	tx         *transaction
+	inData     bool
 	up         Conn // upstream connection, reused across transactions
 	upBusy     bool // a MAIL FROM is open upstream
+	closed     bool // said goodbye (421) and closed the connection
 }
 
 // transaction is one MAIL FROM … DATA.
@@ -110,6 +112,9 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.srv.draining.Load() {
+		return errShuttingDown
+	}
 	if s.srv.cfg.RequireTLS && !s.tls() {
 		return errTLSRequired
 	}
@@ -132,7 +137,7 @@ func (s *session) upstreamMail(tx *transaction) error {
 		defer cancel()
 		up, err := s.srv.cfg.Upstream.Connect(ctx)
 		if err != nil {
-			return err
+			return &connectError{err}
 		}
 		s.up = up
 	}
@@ -195,7 +200,13 @@ func (s *session) Data(r io.Reader) (reply error) {
 	}()
 	s.mu.Lock()
 	tx := s.tx
+	s.inData = true
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inData = false
+		s.mu.Unlock()
+	}()
 	if tx == nil {
 		io.Copy(io.Discard, r)
 		return errNoMail
@@ -227,7 +238,9 @@ func (s *session) Data(r io.Reader) (reply error) {
 	ctx, cancel := context.WithTimeout(context.Background(), evaluationTimeout(cfg.DataTimeout))
 	defer cancel()
 	env := policy.Envelope{From: tx.from, To: tx.rcpts, AuthUser: s.currentUser()}
+	began := time.Now()
 	verdict, err := cfg.Policy().Evaluate(ctx, env, buf, buf.Size())
+	cfg.Metrics.Inspection(time.Since(began))
 	if err != nil {
 		cfg.Log.Error("policy evaluation failed", "ref", tx.ref, "error", err.Error())
 		rec.result, rec.detail = "tempfail", "evaluation failed"
@@ -247,6 +260,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 	if up == nil {
 		return s.finish(rec.withReply(s.upstreamError(errors.New("upstream connection lost"), false, tx.ref)))
 	}
+	began = time.Now()
 	queued, err := up.Data(msg)
 	s.mu.Lock()
 	s.upBusy = false
@@ -258,6 +272,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 		rec.result, rec.detail = "upstream-failed", err.Error()
 		return s.finish(rec.withReply(s.upstreamError(err, false, tx.ref)))
 	}
+	cfg.Metrics.Relay(time.Since(began))
 	rec.result, rec.upstream = "relayed", queued
 	rec.write()
 	return nil
@@ -288,23 +303,41 @@ func (s *session) currentUser() string {
 // upstreamError maps an upstream failure to our reply. Connection failures
 // and timeouts are 451 4.4.x: the client keeps the message and retries.
 func (s *session) upstreamError(err error, atRcpt bool, ref string) error {
+	m := s.srv.cfg.Metrics
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
+		switch {
+		case atRcpt:
+			m.UpstreamError("recipient")
+		case se.Code/100 == 4:
+			m.UpstreamError("temporary")
+		default:
+			m.UpstreamError("permanent")
+		}
 		return upstreamReply(se, atRcpt)
 	}
 	code := smtp.EnhancedCode{4, 4, 1} // no answer from host
 	msg := "Upstream MTA unreachable, try again later"
+	class := "unreachable"
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		code = smtp.EnhancedCode{4, 4, 2}
+		code, class = smtp.EnhancedCode{4, 4, 2}, "timeout"
 		msg = "Upstream MTA timed out, try again later"
-	} else if s.up != nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		code = smtp.EnhancedCode{4, 4, 2}
+	} else if ce := (*connectError)(nil); !errors.As(err, &ce) {
+		code, class = smtp.EnhancedCode{4, 4, 2}, "lost"
 		msg = "Connection to the upstream MTA was lost, try again later"
 	}
-	s.srv.cfg.Log.Warn("upstream failure", "ref", ref, "error", err.Error())
+	m.UpstreamError(class)
+	s.srv.cfg.Log.Warn("upstream failure", "ref", ref, "class", class, "error", err.Error())
 	return &smtp.SMTPError{Code: 451, EnhancedCode: code, Message: msg + " (ref " + ref + ")"}
 }
+
+// connectError marks a failure to open the upstream connection (as opposed
+// to losing it later).
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
 
 // dropUpstreamIfBroken closes the upstream connection after a failure that
 // is not an SMTP reply (the connection's state is unknown). Call with mu held.
@@ -341,15 +374,48 @@ func (s *session) resetLocked() {
 	s.tx = nil
 }
 
-// Reset discards the transaction (RSET, and after every DATA).
+// Reset discards the transaction (RSET, and after every DATA, once the
+// reply to DATA was written). While the server drains, the session ends
+// here.
 func (s *session) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.resetLocked()
+	if s.srv.draining.Load() && !s.inData {
+		s.goodbyeLocked()
+	}
+}
+
+// closeIfIdle ends the session with 421 when no transaction is open.
+func (s *session) closeIfIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx == nil && !s.inData {
+		s.goodbyeLocked()
+	}
+}
+
+// sayGoodbye ends the session with 421 whatever it is doing.
+func (s *session) sayGoodbye() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.goodbyeLocked()
+}
+
+func (s *session) goodbyeLocked() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	c := s.conn.Conn()
+	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(c, "421 4.3.2 %s Service shutting down, try again later\r\n", s.srv.cfg.Hostname)
+	c.Close()
 }
 
 // Logout ends the session and its upstream connection.
 func (s *session) Logout() error {
+	s.srv.track(s, false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.resetLocked()

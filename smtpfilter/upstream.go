@@ -234,3 +234,22 @@ func (s *smtpConn) Close() error {
 	}
 	return err
 }
+
+// Ping checks that the upstream answers with a 220 greeting (for /readyz).
+func (u *SMTPUpstream) Ping(ctx context.Context) error {
+	d := net.Dialer{Timeout: u.ConnectTimeout}
+	c, err := d.DialContext(ctx, "tcp", u.Addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	tp := textproto.NewConn(c)
+	if _, _, err := tp.ReadResponse(220); err != nil {
+		return fmt.Errorf("upstream greeting: %w", err)
+	}
+	tp.PrintfLine("QUIT")
+	return nil
+}

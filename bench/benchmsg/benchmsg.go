@@ -15,12 +15,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/japanese"
 )
 
@@ -244,4 +246,44 @@ func MakeZip(dir, name string, kind Kind, payload int, seed uint64) (string, err
 		return "", fmt.Errorf("%s: %v\n%s", strings.Join(cmd.Args[:2], " "), err, o)
 	}
 	return out, nil
+}
+
+// Dial opens a client connection to addr and says EHLO.
+func Dial(addr string) (*smtp.Client, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	c := smtp.NewClient(conn)
+	c.CommandTimeout = 60 * time.Second
+	c.SubmissionTimeout = 5 * time.Minute
+	if err := c.Hello("loadgen.example.co.jp"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Send is one client transaction: MAIL FROM (with SIZE), RCPT TO, DATA with
+// copy seq of msg, up to the server's answer to the final dot. The caller
+// sends RSET before the next one.
+func Send(c *smtp.Client, msg *Message, seq int64) error {
+	if err := c.Mail(From, &smtp.MailOptions{Size: int64(msg.Size())}); err != nil {
+		return fmt.Errorf("MAIL: %w", err)
+	}
+	if err := c.Rcpt(To, nil); err != nil {
+		return fmt.Errorf("RCPT: %w", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return fmt.Errorf("DATA: %w", err)
+	}
+	if _, err := io.Copy(w, msg.Reader(seq)); err != nil {
+		w.Close()
+		return fmt.Errorf("DATA upload: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("end of DATA: %w", err)
+	}
+	return nil
 }

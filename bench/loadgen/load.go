@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -88,44 +86,6 @@ func (t *tally) fail(err error) {
 	}
 }
 
-// dial opens a client connection and says EHLO.
-func dial(addr string) (*smtp.Client, error) {
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	c := smtp.NewClient(conn)
-	c.CommandTimeout = 60 * time.Second
-	c.SubmissionTimeout = 5 * time.Minute
-	if err := c.Hello("loadgen.example.co.jp"); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return c, nil
-}
-
-// transact sends one message: MAIL, RCPT, DATA; the caller times it.
-func transact(c *smtp.Client, msg *benchmsg.Message, seq int64) error {
-	if err := c.Mail(benchmsg.From, &smtp.MailOptions{Size: int64(msg.Size())}); err != nil {
-		return fmt.Errorf("MAIL: %w", err)
-	}
-	if err := c.Rcpt(benchmsg.To, nil); err != nil {
-		return fmt.Errorf("RCPT: %w", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return fmt.Errorf("DATA: %w", err)
-	}
-	if _, err := io.Copy(w, msg.Reader(seq)); err != nil {
-		w.Close()
-		return fmt.Errorf("DATA upload: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("end of DATA: %w", err)
-	}
-	return nil
-}
-
 var seqCounter atomic.Int64
 
 // runLoad drives p.conns connections at addr for p.duration, then waits for
@@ -135,7 +95,7 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 	res := &Result{Msg: msg.Name, MsgBytes: msg.Size(), Conns: p.conns}
 	clients := make([]*smtp.Client, p.conns)
 	for i := range clients {
-		c, err := dial(addr)
+		c, err := benchmsg.Dial(addr)
 		if err != nil {
 			for _, c := range clients[:i] {
 				c.Close()
@@ -190,14 +150,14 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 			for time.Now().Before(deadline) && ctx.Err() == nil && budget.Add(-1) >= 0 {
 				if c == nil {
 					var err error
-					if c, err = dial(addr); err != nil {
+					if c, err = benchmsg.Dial(addr); err != nil {
 						t.fail(fmt.Errorf("reconnect: %w", err))
 						time.Sleep(50 * time.Millisecond)
 						continue
 					}
 				}
 				t0 := time.Now()
-				err := transact(c, msg, seqCounter.Add(1))
+				err := benchmsg.Send(c, msg, seqCounter.Add(1))
 				d := time.Since(t0)
 				if err == nil {
 					t.sent++

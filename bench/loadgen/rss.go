@@ -81,7 +81,7 @@ func runRSS(ctx context.Context, bin, workdir string, msg *benchmsg.Message) (*R
 	}
 	defer sg.Close()
 	pid := sg.PID()
-	c, err := dial(sg.Addr())
+	c, err := benchmsg.Dial(sg.Addr())
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func runRSS(ctx context.Context, bin, workdir string, msg *benchmsg.Message) (*R
 	}()
 	t0 := time.Now()
 	sendErr := make(chan error, 1)
-	go func() { sendErr <- transact(c, msg, seqCounter.Add(1)) }()
+	go func() { sendErr <- benchmsg.Send(c, msg, seqCounter.Add(1)) }()
 	select {
 	case err = <-sendErr:
 	case <-ctx.Done():

@@ -36,7 +36,8 @@ type sendguardProc struct {
 	dir    string
 	audit  string
 	stderr string
-	done   chan error
+	exited chan struct{} // closed when the process ended
+	err    error         // its exit status, once exited
 }
 
 // sendguardConfig is the configuration the tool generates: the shipped
@@ -99,7 +100,7 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 		dir:    dir,
 		audit:  filepath.Join(dir, "audit.log"),
 		stderr: filepath.Join(dir, "stderr.log"),
-		done:   make(chan error, 1),
+		exited: make(chan struct{}),
 	}
 	conf := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(conf, fmt.Appendf(nil, sendguardConfig, p.addr, spool, sinkAddr, p.audit), 0o600); err != nil {
@@ -120,8 +121,11 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}
-	go func() { p.done <- p.cmd.Wait() }()
-	if err := waitBanner(p.addr, 20*time.Second, p.done); err != nil {
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	if err := waitBanner(p.addr, 20*time.Second, p.exited); err != nil {
 		p.Close()
 		b, _ := os.ReadFile(p.stderr)
 		return nil, fmt.Errorf("sendguard at %s: %v\n%s", p.addr, err, b)
@@ -132,19 +136,20 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 func (p *sendguardProc) Addr() string { return p.addr }
 func (p *sendguardProc) PID() int     { return p.cmd.Process.Pid }
 
-// Close stops sendguard (SIGTERM, then SIGKILL after 10 s).
+// Close stops sendguard (SIGTERM, then SIGKILL after 10 s); calling it
+// again is harmless.
 func (p *sendguardProc) Close() error {
 	select {
-	case <-p.done:
+	case <-p.exited:
 		return nil
 	default:
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case <-p.exited:
 	case <-time.After(10 * time.Second):
 		p.cmd.Process.Kill()
-		<-p.done
+		<-p.exited
 	}
 	return nil
 }
@@ -256,15 +261,16 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitBanner waits until addr answers 220, or the process ends (exited).
-func waitBanner(addr string, timeout time.Duration, exited <-chan error) error {
+// waitBanner waits until addr answers 220, or the process ends (exited
+// closed).
+func waitBanner(addr string, timeout time.Duration, exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var lastErr error = errors.New("no answer")
 	for {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("process exited: %v", err)
+		case <-exited:
+			return errors.New("the process exited")
 		case <-ctx.Done():
 			return lastErr
 		default:

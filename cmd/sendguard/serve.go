@@ -13,11 +13,14 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/metrics"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
 )
@@ -45,34 +48,147 @@ func serveCmd(args []string, stderr io.Writer) error {
 		return &exitError{code: exitConfig, err: err}
 	}
 	defer closeAudit()
-	cfg, err := serverConfig(f, pol, logger, audit)
+
+	g := &gateway{path: *path, file: f, log: logger}
+	g.policy.Store(pol)
+	var srv *smtpfilter.Server
+	g.metrics = metrics.New(func() int {
+		if srv == nil {
+			return 0
+		}
+		return srv.ActiveConnections()
+	})
+	cfg, err := serverConfig(f, g.policy.Load, logger, audit)
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
 	}
-	srv := smtpfilter.New(cfg)
+	cfg.Metrics = g.metrics
+	if cfg.TLSConfig != nil {
+		g.cert.Store(&cfg.TLSConfig.Certificates[0])
+		cfg.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return g.cert.Load(), nil
+		}}
+	}
+	srv = smtpfilter.New(cfg)
 	l, err := net.Listen("tcp", f.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	logger.Info("sendguard listening", "address", l.Addr().String(), "upstream", f.Upstream.Address,
-		"tls", cfg.TLSConfig != nil, "hostname", f.Server.Hostname)
+	adminAddr, stopAdmin, err := startAdmin(f.Admin.Listen, g.metrics, &readiness{up: cfg.Upstream},
+		func() bool { return g.policy.Load() != nil }, logger)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer stopAdmin()
+	logger.Info("sendguard listening", "address", l.Addr().String(), "admin", adminAddr,
+		"upstream", f.Upstream.Address, "tls", cfg.TLSConfig != nil, "hostname", f.Server.Hostname)
 
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
-	select {
-	case err := <-done:
-		return err
-	case sig := <-sigs:
-		logger.Info("shutting down", "signal", sig.String())
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				g.reload()
+				continue
+			}
+			logger.Info("shutting down: sessions in flight may finish", "signal", sig.String(), "grace", shutdownGrace.String())
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			err := srv.Shutdown(ctx)
+			cancel()
+			if err != nil {
+				logger.Warn("shutdown deadline reached: remaining sessions were told 421 4.3.2", "error", err.Error())
+			}
+			logger.Info("stopped")
+			return nil
 		}
-		return nil
 	}
+}
+
+// gateway holds what a reload replaces: the policy and the TLS certificate.
+// Sessions read the policy once per message, so a message in flight finishes
+// on the policy it started with.
+type gateway struct {
+	path    string
+	file    *config.File
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	policy  atomic.Pointer[policy.Policy]
+	cert    atomic.Pointer[tls.Certificate]
+}
+
+// reload reads the configuration again (SIGHUP). A valid policy applies to
+// the next message; an invalid one is refused with its errors logged and the
+// old one stays. The TLS certificate is reloaded too (renewals need no
+// restart). Other settings need a restart; a change to them is logged.
+func (g *gateway) reload() {
+	f, err := config.Load(g.path)
+	if err != nil {
+		g.reloadFailed(err)
+		return
+	}
+	p, warnings, err := f.CompilePolicy()
+	for _, w := range warnings {
+		g.log.Warn("policy warning", "detail", w.Error())
+	}
+	if err != nil {
+		g.reloadFailed(err)
+		return
+	}
+	var cert *tls.Certificate
+	if f.Server.TLSCert != "" {
+		c, err := tls.LoadX509KeyPair(f.Resolve(f.Server.TLSCert), f.Resolve(f.Server.TLSKey))
+		if err != nil {
+			g.reloadFailed(fmt.Errorf("server.tls_cert: %w", err))
+			return
+		}
+		cert = &c
+	}
+	if changed := restartOnlyChanges(g.file, f); len(changed) > 0 {
+		g.log.Warn("reload: these settings take effect only after a restart", "keys", changed)
+	}
+	g.policy.Store(p)
+	if cert != nil && g.cert.Load() != nil {
+		g.cert.Store(cert)
+	}
+	g.metrics.Reload(true)
+	g.log.Info("configuration reloaded", "config", g.path, "policy", f.PolicyPath)
+}
+
+func (g *gateway) reloadFailed(err error) {
+	g.metrics.Reload(false)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		g.log.Error("reload refused; the previous policy stays in force", "error", line)
+	}
+}
+
+// restartOnlyChanges names the settings that a reload cannot apply.
+func restartOnlyChanges(old, new *config.File) []string {
+	var keys []string
+	if old.Server.Listen != new.Server.Listen {
+		keys = append(keys, "server.listen")
+	}
+	if old.Upstream != new.Upstream {
+		keys = append(keys, "upstream")
+	}
+	if old.Admin != new.Admin {
+		keys = append(keys, "admin")
+	}
+	if old.Log != new.Log {
+		keys = append(keys, "log")
+	}
+	if old.Server.MaxMessageBytes != new.Server.MaxMessageBytes || old.Server.MaxConnections != new.Server.MaxConnections ||
+		old.Server.MaxConnectionsPerIP != new.Server.MaxConnectionsPerIP || !slices.Equal(old.Server.AllowedNetworks, new.Server.AllowedNetworks) ||
+		len(old.Server.Users) != len(new.Server.Users) || old.Server.RequireTLS != new.Server.RequireTLS {
+		keys = append(keys, "server")
+	}
+	return keys
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
@@ -103,7 +219,7 @@ func newAuditLogger(f *config.File, logger *slog.Logger, stderr io.Writer) (*slo
 }
 
 // serverConfig wires the configuration file into the SMTP server.
-func serverConfig(f *config.File, pol *policy.Policy, logger, audit *slog.Logger) (smtpfilter.Config, error) {
+func serverConfig(f *config.File, pol func() *policy.Policy, logger, audit *slog.Logger) (smtpfilter.Config, error) {
 	s := f.Server
 	cfg := smtpfilter.Config{
 		Hostname:            s.Hostname,
@@ -117,7 +233,7 @@ func serverConfig(f *config.File, pol *policy.Policy, logger, audit *slog.Logger
 		DataTimeout:         s.DataTimeout.Duration,
 		SpoolDir:            f.Resolve(s.SpoolDir),
 		SpoolMemoryBytes:    s.SpoolMemoryBytes,
-		Policy:              func() *policy.Policy { return pol },
+		Policy:              pol,
 		Log:                 logger,
 		Audit:               audit,
 	}

@@ -13,7 +13,8 @@
 //
 // Postfix's master must run as root. When the postfix binary is missing, or
 // the test does not run as root, or the postfix user is missing, Start skips
-// the test, unless SENDGUARD_REQUIRE_TOOLS=1, then it fails it.
+// the test, unless SENDGUARD_REQUIRE_TOOLS=1, then it fails it; Launch (for
+// non-test programs) returns an error wrapping ErrUnavailable.
 package postfixtest
 
 import (
@@ -621,8 +622,8 @@ func masterPID(queueDir string) int {
 	return pid
 }
 
-// isMaster reports whether pid is alive and is a Postfix master using
-// queueDir's configuration.
+// isMaster reports whether pid is alive and is a Postfix master started
+// with configDir (postfix -c exports it as MAIL_CONFIG).
 func isMaster(pid int, configDir string) bool {
 	if pid <= 1 {
 		return false

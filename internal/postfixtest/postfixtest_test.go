@@ -254,6 +254,9 @@ func poll(timeout time.Duration, nudge func(), cond func() bool) bool {
 // notice master's bind failure and try again with another port.
 func TestPortTaken(t *testing.T) {
 	// Not parallel: it replaces pickPort.
+	if testing.Short() {
+		t.Skip("-short: master takes ~3 s to give up on a taken port")
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

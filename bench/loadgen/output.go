@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+func printMachine(w io.Writer, m Machine) {
+	fmt.Fprintf(w, "machine: %d CPUs (%s), %s RAM, kernel %s, %s, Postfix %s\n",
+		m.NumCPU, m.CPUModel, m.MemTotal, m.Kernel, m.GoVersion, m.Postfix)
+	fmt.Fprintf(w, "date: %s; load average at the start: %s\n", m.Date, m.LoadStart)
+}
+
+func printHeader(w io.Writer) {
+	fmt.Fprintf(w, "%-9s %-8s %5s %7s %7s %9s %7s %8s %8s %8s %8s %6s %7s  %s\n",
+		"target", "msg", "conns", "sent", "arrived", "msgs/s", "MB/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "cpu s", "loadavg before → after")
+}
+
+func printResult(w io.Writer, r *Result) {
+	cpu := "-"
+	if r.TargetCPUSecs > 0 {
+		cpu = fmt.Sprintf("%.1f", r.TargetCPUSecs)
+	}
+	fmt.Fprintf(w, "%-9s %-8s %5d %7d %7d %9.1f %7.2f %8.2f %8.2f %8.2f %8.1f %6d %7s  %s → %s\n",
+		r.Target, r.Msg, r.Conns, r.Sent, r.Arrived, r.MsgsPerSec, r.MBPerSec,
+		r.P50, r.P90, r.P99, r.Max, r.Errors, cpu, r.LoadBefore, r.LoadAfter)
+}
+
+// printRatios compares sendguard with the plain Postfix relay per message
+// and connection count.
+func printRatios(w io.Writer, runs []*Result) {
+	type key struct {
+		msg   string
+		conns int
+	}
+	pf := map[key]*Result{}
+	for _, r := range runs {
+		if r.Target == "postfix" {
+			pf[key{r.Msg, r.Conns}] = r
+		}
+	}
+	header := false
+	for _, r := range runs {
+		p := pf[key{r.Msg, r.Conns}]
+		if r.Target != "sendguard" || p == nil || p.MsgsPerSec == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\nsendguard (full inspection) / plain Postfix relay, msgs/s at the sink:")
+			header = true
+		}
+		verdict := ""
+		if r.Conns == 8 {
+			verdict = "  (target ≥ 3×: "
+			if r.MsgsPerSec >= 3*p.MsgsPerSec {
+				verdict += "met)"
+			} else {
+				verdict += "MISSED)"
+			}
+		}
+		fmt.Fprintf(w, "  %-8s %2d conns: %8.1f / %8.1f = %5.2f×%s\n", r.Msg, r.Conns, r.MsgsPerSec, p.MsgsPerSec, r.MsgsPerSec/p.MsgsPerSec, verdict)
+	}
+}
+
+func printProblems(w io.Writer, runs []*Result) {
+	for _, r := range runs {
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "PROBLEM %s %s %d conns: %s\n", r.Target, r.Msg, r.Conns, p)
+		}
+		for _, s := range r.ErrorSamples {
+			fmt.Fprintf(w, "  error sample: %s\n", s)
+		}
+	}
+}
+
+func printRSSHeader(w io.Writer) {
+	fmt.Fprintf(w, "%-16s %9s %12s %12s %12s %12s %10s %8s %7s  %s\n",
+		"msg", "MB", "baseline MiB", "peak10ms MiB", "VmHWM MiB", "growth MiB", "after MiB", "secs", "passed", "attachment")
+}
+
+func printRSS(w io.Writer, r *RSSResult) {
+	mib := func(b int64) float64 { return float64(b) / (1 << 20) }
+	verdict := "met"
+	if r.Growth >= 32<<20 {
+		verdict = "MISSED"
+	}
+	fmt.Fprintf(w, "%-16s %9.1f %12.1f %12.1f %12.1f %12.1f %10.1f %8.2f %7v  %s\n",
+		r.Msg, float64(r.MsgBytes)/1e6, mib(r.BaselineRSS), mib(r.PeakSampledRSS), mib(r.HWM), mib(r.Growth), mib(r.AfterRSS), r.Seconds, r.Passed, r.Attachment)
+	fmt.Fprintf(w, "  %d samples; sink got %d message(s), %d bytes; audit %s; growth target < 32 MiB: %s\n",
+		r.Samples, r.Arrived, r.SinkBytes, r.Audit, verdict)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  PROBLEM: %s\n", r.Error)
+	}
+}
