@@ -7,6 +7,7 @@ type Config struct {
 	Rules       map[string]RuleConfig `toml:"rules"`
 	Limits      LimitsConfig          `toml:"limits"`
 	Attachments AttachmentsConfig     `toml:"attachments"`
+	Password    PasswordConfig        `toml:"password"`
 }
 
 // DomainsConfig is the [domains] section.

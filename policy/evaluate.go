@@ -51,6 +51,8 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 	v := &Verdict{Encrypted: m.Encrypted}
 	unencrypted := applies(RuleAttachmentUnencrypted)
 	unscannable := applies(RuleAttachmentUnscannable)
+	pwRule := applies(RulePasswordInBody)
+	var openers []*opener
 
 	// A problem in an attachment's own part makes that attachment
 	// unscannable (named by its file name); any other problem makes the
@@ -99,6 +101,24 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 		rep.Unscannable = res.Unscannable
 		v.Attachments = append(v.Attachments, rep)
 		if f, ok := p.judge(a, res, unencrypted, unscannable); ok {
+			v.add(f)
+		}
+		if res.Protected && pwRule != nil {
+			if o := newOpener(a, res, p.encryption); o != nil {
+				openers = append(openers, o)
+			} else {
+				openers = append(openers, &opener{att: a}) // protected, no trial: the pattern still counts
+			}
+		}
+	}
+	if len(openers) > 0 {
+		var tryable []*opener
+		for _, o := range openers {
+			if o.check != nil {
+				tryable = append(tryable, o)
+			}
+		}
+		for _, f := range p.passwordFindings(m, tryable, pwRule.action) {
 			v.add(f)
 		}
 	}

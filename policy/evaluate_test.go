@@ -88,7 +88,7 @@ func TestAttachmentRules(t *testing.T) {
 		{"ZipCrypto zip", build(part{"x.zip", "application/zip", fixture(t, "zipcrypto.zip")}), policy.Pass, "", "", "", true, "ZipCrypto"},
 		{"AES-256 zip", build(part{"x.zip", "application/zip", fixture(t, "aes256.zip")}), policy.Pass, "", "", "", true, "AES-256"},
 		{"zip with one plain entry", build(part{"mixed.zip", "application/zip", fixture(t, "mixed.zip")}), policy.Reject, "attachment-unencrypted", "mixed.zip", "not encrypted", false, ""},
-		{"pdf", build(part{"見積書.pdf", "application/pdf", []byte("%PDF-1.7\n%%EOF\n")}), policy.Reject, "attachment-unencrypted", "見積書.pdf", "見積書.pdf", false, ""},
+		{"pdf", build(part{"見積書.pdf", "application/pdf", fixture(t, "pdf-plain.pdf")}), policy.Reject, "attachment-unencrypted", "見積書.pdf", "見積書.pdf", false, ""},
 		{"encrypted zip renamed .dat", build(part{"data.dat", "application/octet-stream", fixture(t, "aes256.zip")}), policy.Pass, "", "", "", true, "AES"},
 		{"signature is exempt", build(part{"smime.p7s", "application/pkcs7-signature", []byte{0x30, 0x80, 1, 2}}), policy.Pass, "", "", "", false, ""},
 		{"truncated zip is unscannable", build(part{"broken.zip", "application/zip", fixture(t, "zipcrypto.zip")[:60]}), policy.Reject, "attachment-unscannable", "broken.zip", "could not be checked", false, ""},

@@ -27,6 +27,7 @@ type Policy struct {
 	// Flag, or Reject (not protected).
 	zipCrypto       Action
 	plainContainers bool
+	password        passwordTrials
 }
 
 type rule struct {
@@ -195,6 +196,7 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 		errorf("attachments.zipcrypto", "must be accept, flag or reject, not %q", a.ZipCrypto)
 	}
 	p.plainContainers = a.AllowPlainContainerOfProtected
+	p.password = compilePassword(cfg.Password, errorf)
 	types := defaultExemptTypes
 	if a.ExemptTypes != nil {
 		types = a.ExemptTypes

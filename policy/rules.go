@@ -45,7 +45,7 @@ type ruleDefault struct {
 var ruleDefaults = map[string]ruleDefault{
 	RuleAttachmentUnencrypted: {Reject, ScopeExternal, true},
 	RuleAttachmentUnscannable: {Reject, ScopeExternal, true},
-	RulePasswordInBody:        {Reject, ScopeExternal, false},
+	RulePasswordInBody:        {Reject, ScopeExternal, true},
 	RuleDomainUnverified:      {Flag, ScopeExternal, false},
 	RuleDomainLookalike:       {Reject, ScopeExternal, false},
 	RuleDomainAnonymous:       {Reject, ScopeExternal, false},

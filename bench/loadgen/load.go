@@ -22,15 +22,22 @@ type loadParams struct {
 	maxMsgs  int64         // hard cap on transactions started in the run
 	drain    time.Duration // longest wait for arrivals after the sending phase
 	quiet    time.Duration // arrivals stopped growing this long: give up waiting
+	warmup   int           // messages per connection sent before the measurement
+	// onStart is called when the clock starts (after the warm-up).
+	onStart func()
 }
 
 // Result is one (target, message, connections) run.
 type Result struct {
-	Target   string  `json:"target"`
-	Msg      string  `json:"msg"`
-	MsgBytes int     `json:"msg_bytes"`
-	Conns    int     `json:"conns"`
-	SendSecs float64 `json:"send_seconds"` // length of the sending phase
+	Target   string `json:"target"`
+	Msg      string `json:"msg"`
+	MsgBytes int    `json:"msg_bytes"`
+	Conns    int    `json:"conns"`
+	Repeat   int    `json:"repeat"` // which pass over the matrix (-repeat)
+	// WarmupMsgs were sent (and arrived) before the clock started; they
+	// are not counted anywhere else.
+	WarmupMsgs int64   `json:"warmup_msgs"`
+	SendSecs   float64 `json:"send_seconds"` // length of the sending phase
 	// Sent is the number of transactions the target answered 250 to.
 	Sent int64 `json:"sent"`
 	// Arrived is the number of messages that reached the sink in this run.
@@ -55,10 +62,17 @@ type Result struct {
 	TempFailed   int64          `json:"tempfailed"`
 	ErrorSamples []string       `json:"error_samples,omitempty"`
 	Audit        map[string]int `json:"sendguard_audit,omitempty"` // sendguard: audit lines by result
-	// TargetCPUSecs is sendguard's CPU time (user+system) during the run.
-	TargetCPUSecs float64 `json:"target_cpu_seconds,omitempty"`
-	LoadBefore    string  `json:"loadavg_before"`
-	LoadAfter     string  `json:"loadavg_after"`
+	// TargetCPUSecs is the target's CPU time (user+system) from the start
+	// of the clock to the last arrival: sendguard's process, or Postfix's
+	// master and all its daemons. TargetCPUMsPerMsg is that per arrived
+	// message, in milliseconds.
+	TargetCPUSecs     float64 `json:"target_cpu_seconds,omitempty"`
+	TargetCPUMsPerMsg float64 `json:"target_cpu_ms_per_msg,omitempty"`
+	// HarnessCPUSecs is the load tool's own CPU time (clients and sink)
+	// during the run: it shares the machine with the target.
+	HarnessCPUSecs float64 `json:"harness_cpu_seconds"`
+	LoadBefore     string  `json:"loadavg_before"`
+	LoadAfter      string  `json:"loadavg_after"`
 	// Problems are reasons the run is not valid (rejections, missing
 	// arrivals, files left in the spool...).
 	Problems []string `json:"problems,omitempty"`
@@ -105,6 +119,17 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 		clients[i] = c
 	}
 
+	if err := warmUp(ctx, clients, sink, msg, p); err != nil {
+		for _, c := range clients {
+			c.Close()
+		}
+		return nil, err
+	}
+
+	res.WarmupMsgs = int64(p.warmup * p.conns)
+	if p.onStart != nil {
+		p.onStart()
+	}
 	base := sink.Count()
 	// The arrival watcher: the sink only counts, so poll its counter and
 	// note when it last grew.
@@ -236,6 +261,48 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 		res.Max = ms(lat[len(lat)-1])
 	}
 	return res, nil
+}
+
+// warmUp sends p.warmup messages on every connection at once and waits
+// (at most p.drain) until they all reached the sink: the target's processes,
+// its upstream connections and Postfix's queue manager are running before
+// the clock starts. (A fresh Postfix holds its first message for about 1 s:
+// in_flow_delay, before qmgr has handed out its first tokens.)
+func warmUp(ctx context.Context, clients []*smtp.Client, sink *smtpsink.Sink, msg *benchmsg.Message, p loadParams) error {
+	if p.warmup <= 0 {
+		return nil
+	}
+	base := sink.Count()
+	errs := make(chan error, len(clients))
+	for _, c := range clients {
+		go func(c *smtp.Client) {
+			for i := 0; i < p.warmup; i++ {
+				if err := benchmsg.Send(c, msg, seqCounter.Add(1)); err != nil {
+					errs <- err
+					return
+				}
+				if err := c.Reset(); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(c)
+	}
+	for range clients {
+		if err := <-errs; err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	want := int64(p.warmup * len(clients))
+	deadline := time.Now().Add(p.drain)
+	for sink.Count()-base < want {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("warm-up: %d of %d messages arrived within %v", sink.Count()-base, want, p.drain)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
 }
 
 // pct is the q-quantile (nearest rank) of sorted d, in milliseconds.

@@ -84,6 +84,8 @@ func run() int {
 	jsonFile := flag.String("json-file", "", "also write the JSON report to this file")
 	bin := flag.String("sendguard-bin", "", "sendguard binary to run (default: go build ./cmd/sendguard into the work directory)")
 	workdir := flag.String("workdir", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
+	warmup := flag.Int("warmup", 2, "messages each connection sends, and the sink receives, before the clock starts (0 = none)")
+	repeat := flag.Int("repeat", 1, "run the whole matrix this many times (1 to 10)")
 	dump := flag.String("dump", "", "write one copy of each message to this directory and exit")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./bench/loadgen [flags]\n\n"+
@@ -93,7 +95,7 @@ func run() int {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() > 0 {
+	if flag.NArg() > 0 || *repeat < 1 || *repeat > 10 {
 		flag.Usage()
 		return 2
 	}
@@ -174,31 +176,42 @@ func run() int {
 			}
 			conns = append(conns, n)
 		}
-		fmt.Fprintf(out, "\nload: %v sending phase per run, cap %d messages per run; msgs/s counted at the sink\n", *duration, *maxMsgs)
+		fmt.Fprintf(out, "\nload: %v sending phase per run after a warm-up of %d message(s) per connection, cap %d messages per run; msgs/s counted at the sink\n", *duration, *warmup, *maxMsgs)
 		printHeader(out)
+		// Targets of the same (message, connections) run back to back, so
+		// that they see about the same background load.
+		skip := map[string]bool{}
 	runs:
-		for _, tgt := range split(*targets) {
+		for r := 1; r <= *repeat; r++ {
 			for _, m := range messages {
 				for _, n := range conns {
-					if ctx.Err() != nil {
-						break runs
-					}
-					fmt.Fprintf(os.Stderr, "loadgen: %s %s %d conns\n", tgt, m.Name, n)
-					r, err := runOne(ctx, tgt, sgBin, dir, m, loadParams{
-						conns: n, duration: *duration, maxMsgs: *maxMsgs, drain: *drain, quiet: 15 * time.Second,
-					})
-					if err != nil {
-						if errors.Is(err, postfixtest.ErrUnavailable) {
-							fmt.Fprintf(os.Stderr, "loadgen: postfix target skipped: %v\n", err)
-							continue runs
+					for _, tgt := range split(*targets) {
+						if ctx.Err() != nil {
+							break runs
 						}
-						return fail(fmt.Errorf("%s %s %d conns: %w", tgt, m.Name, n, err))
+						if skip[tgt] {
+							continue
+						}
+						fmt.Fprintf(os.Stderr, "loadgen: %s %s %d conns (repeat %d)\n", tgt, m.Name, n, r)
+						res, err := runOne(ctx, tgt, sgBin, dir, m, loadParams{
+							conns: n, duration: *duration, maxMsgs: *maxMsgs, drain: *drain, quiet: 15 * time.Second, warmup: *warmup,
+						})
+						if err != nil {
+							if errors.Is(err, postfixtest.ErrUnavailable) {
+								fmt.Fprintf(os.Stderr, "loadgen: postfix target skipped: %v\n", err)
+								fmt.Fprintf(out, "(postfix target skipped: %v)\n", err)
+								skip[tgt] = true
+								continue
+							}
+							return fail(fmt.Errorf("%s %s %d conns: %w", tgt, m.Name, n, err))
+						}
+						res.Repeat = r
+						if len(res.Problems) > 0 {
+							rep.Failed = true
+						}
+						rep.Runs = append(rep.Runs, res)
+						printResult(out, res)
 					}
-					if len(r.Problems) > 0 {
-						rep.Failed = true
-					}
-					rep.Runs = append(rep.Runs, r)
-					printResult(out, r)
 				}
 			}
 		}
@@ -255,13 +268,13 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 	switch tgt {
 	case "direct":
 		t = direct{addr: sink.Addr}
-		p.drain, p.quiet = 5*time.Second, 2*time.Second
+		p.drain, p.quiet = 10*time.Second, 2*time.Second
 	case "sendguard":
 		if sg, err = startSendguard(sgBin, dir, sink.Addr); err != nil {
 			return nil, err
 		}
 		t = sg
-		p.drain, p.quiet = 5*time.Second, 2*time.Second
+		p.drain, p.quiet = 10*time.Second, 2*time.Second
 	case "postfix":
 		if pf, err = startPostfix(sink.Addr); err != nil {
 			return nil, err
@@ -272,10 +285,17 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 	}
 	defer t.Close()
 
-	before := loadavg()
-	var cpu0 float64
-	if sg != nil {
-		cpu0 = cpuSeconds(sg.PID())
+	var before string
+	var self0, cpu0 float64
+	p.onStart = func() {
+		before = loadavg()
+		self0 = cpuSeconds(os.Getpid())
+		if sg != nil {
+			cpu0 = cpuSeconds(sg.PID())
+		}
+		if pf != nil {
+			cpu0 = pf.cpuSeconds()
+		}
 	}
 	r, err := runLoad(ctx, t.Addr(), sink, m, p)
 	if err != nil {
@@ -283,14 +303,24 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 	}
 	r.Target = tgt
 	r.LoadBefore, r.LoadAfter = before, loadavg()
+	r.HarnessCPUSecs = cpuSeconds(os.Getpid()) - self0
+	if pf != nil {
+		r.TargetCPUSecs = pf.cpuSeconds() - cpu0
+	}
+	if r.Arrived > 0 {
+		r.TargetCPUMsPerMsg = r.TargetCPUSecs * 1000 / float64(r.Arrived)
+	}
 	if sg != nil {
 		r.TargetCPUSecs = cpuSeconds(sg.PID()) - cpu0
+		if r.Arrived > 0 {
+			r.TargetCPUMsPerMsg = r.TargetCPUSecs * 1000 / float64(r.Arrived)
+		}
 		// Every accepted message must have been relayed, none refused.
 		if r.Audit, err = sg.auditCounts(); err != nil {
 			r.Problems = append(r.Problems, "audit log: "+err.Error())
 		}
-		if int64(r.Audit["relayed"]) != r.Sent || len(r.Audit) > 1 {
-			r.Problems = append(r.Problems, fmt.Sprintf("sendguard audit %v, but %d accepted", r.Audit, r.Sent))
+		if int64(r.Audit["relayed"]) != r.Sent+r.WarmupMsgs || len(r.Audit) > 1 {
+			r.Problems = append(r.Problems, fmt.Sprintf("sendguard audit %v, but %d accepted (and %d in the warm-up)", r.Audit, r.Sent, r.WarmupMsgs))
 		}
 		if r.Errors > 0 {
 			r.Problems = append(r.Problems, "sendguard log: "+sg.stderrTail(600))

@@ -202,25 +202,50 @@ func (p *sendguardProc) spoolLeft() []string {
 }
 
 // cpuSeconds is the process's user+system CPU time so far (/proc/PID/stat).
-func cpuSeconds(pid int) float64 {
+func cpuSeconds(pid int) float64 { return procCPU(pid, false) }
+
+// statFields are the fields of /proc/PID/stat after the command name: the
+// first is field 3 (state) of the whole line.
+func statFields(pid int) []string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return nil
 	}
 	s := string(b)
-	// Fields after the command name in parentheses; utime and stime are
-	// fields 14 and 15 (1-based) of the whole line.
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+// procCPU is utime+stime (fields 14, 15) of pid, plus cutime+cstime (16,
+// 17: its reaped children) when withChildren, in seconds.
+func procCPU(pid int, withChildren bool) float64 {
+	f := statFields(pid)
+	if len(f) < 15 {
 		return 0
 	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 13 {
+	n := 2
+	if withChildren {
+		n = 4
+	}
+	var ticks float64
+	for _, v := range f[11 : 11+n] {
+		t, _ := strconv.ParseFloat(v, 64)
+		ticks += t
+	}
+	return ticks / clockTicks
+}
+
+// parentPID is field 4 of /proc/PID/stat (0 when unknown).
+func parentPID(pid int) int {
+	f := statFields(pid)
+	if len(f) < 2 {
 		return 0
 	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
-	return (ut + st) / clockTicks
+	pp, _ := strconv.Atoi(f[1])
+	return pp
 }
 
 // clockTicks is USER_HZ, 100 on Linux.
@@ -247,6 +272,29 @@ func startPostfix(sinkAddr string) (*postfixRelay, error) {
 
 func (p *postfixRelay) Addr() string { return p.inst.SMTPAddr }
 func (p *postfixRelay) Close() error { return p.inst.Close() }
+
+// cpuSeconds is the CPU time of the instance's master and all its
+// daemons, live or ended (ended children are in master's cutime/cstime once
+// reaped, so the sum only grows).
+func (p *postfixRelay) cpuSeconds() float64 {
+	b, err := os.ReadFile(filepath.Join(p.inst.QueueDir, "pid", "master.pid"))
+	if err != nil {
+		return 0
+	}
+	master, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || master <= 1 {
+		return 0
+	}
+	total := procCPU(master, true)
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range procs {
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if pid != master && parentPID(pid) == master {
+			total += procCPU(pid, true)
+		}
+	}
+	return total
+}
 
 // queued is the number of messages still in Postfix's queues.
 func (p *postfixRelay) queued() int { return len(p.inst.QueueFiles()) }

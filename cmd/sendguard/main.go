@@ -39,6 +39,10 @@ commands:
   send --server HOST:PORT --from A --to A [--subject S] [--body T] [--attach FILE]... [MESSAGE.eml]
                                             send a message and print the server's reply
   passwd                                    read a password on stdin, print its bcrypt hash
+  replay --config FILE [--json] [--examples N] [--diff OTHER_CONFIG] MBOX|MAILDIR|DIR|MSG.eml...
+                                            run the policy over an archive, send nothing, print a summary
+  report --since DATE [--until DATE] [--format markdown|csv] [--config FILE] AUDITLOG...|-
+                                            periodic report from audit logs (.gz too)
 `
 
 // exitError carries an exit status up to main.
@@ -82,6 +86,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = sendCmd(args[1:], stdin, stdout, stderr)
 	case "passwd":
 		err = passwdCmd(stdin, stdout)
+	case "replay":
+		err = replayCmd(args[1:], stdout, stderr)
+	case "report":
+		err = reportCmd(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

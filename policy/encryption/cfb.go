@@ -278,14 +278,15 @@ func (c *cfbFile) parseEntry(id uint32, b []byte, major uint16) (cfbEntry, error
 
 // chain follows a FAT (or mini FAT) chain from start. With need >= 0 it
 // stops after need sectors and fails if the chain is shorter; with need
-// < 0 it follows the chain to its end. limit bounds valid sector numbers;
-// the walk never takes more steps than the table has entries, so a cycle
-// is reported, not followed forever.
+// < 0 it follows the chain to its end. limit bounds valid sector numbers.
+// A sector met twice is a cycle: an error, even within the first need
+// sectors (two parts of a stream must not share a sector).
 func (c *cfbFile) chain(table []uint32, start uint32, need int, limit uint32) ([]uint32, error) {
 	var out []uint32
 	if need > 0 {
 		out = make([]uint32, 0, need)
 	}
+	seen := make([]uint64, (len(table)+63)/64)
 	sn := start
 	for need < 0 || len(out) < need {
 		if sn == cfbEndOfChain {
@@ -297,9 +298,10 @@ func (c *cfbFile) chain(table []uint32, start uint32, need int, limit uint32) ([
 		if sn >= limit || int(sn) >= len(table) {
 			return nil, fmt.Errorf("chain points at sector %#x, outside the file", sn)
 		}
-		if len(out) >= len(table) {
+		if seen[sn/64]&(1<<(sn%64)) != 0 {
 			return nil, errors.New("chain has a cycle")
 		}
+		seen[sn/64] |= 1 << (sn % 64)
 		out = append(out, sn)
 		sn = table[sn]
 	}

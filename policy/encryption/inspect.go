@@ -144,6 +144,18 @@ func (s *scanner) inspect(r io.ReaderAt, size int64, depth int) (res Result) {
 	switch f {
 	case FormatZIP:
 		return s.inspectZIP(r, size, depth)
+	case Format7z:
+		return s.inspect7z(r, size, depth)
+	case FormatRAR:
+		return s.inspectRAR(r, size, depth)
+	case FormatPGP:
+		return s.inspectPGP(r, size)
+	case FormatUnknown: // S/MIME (CMS) files and OpenPGP armor that is not a message
+		return s.inspectUnidentified(r, size, head, depth)
+	case FormatPDF:
+		return s.inspectPDF(r, size)
+	case FormatCFB:
+		return s.inspectCFB(r, size)
 	// Other formats: add their inspectors here (7z, RAR, PDF, CFB, PGP).
 	default:
 		return Result{Format: f}

@@ -50,8 +50,8 @@ func TestInspectFixtures(t *testing.T) {
 		{"jp-password-cp932.zip", FormatZIP, true, "ZipCrypto", nil, 1},
 		// A ZIP with a plain [Content_Types].xml is an OOXML document.
 		{"document.docx", FormatOOXML, false, "", []string{"[Content_Types].xml", "word/document.xml"}, 2},
-		// Other formats are identified only, for now.
-		{"encrypted.7z", Format7z, false, "", nil, 0},
+		// Other formats (7z: see sevenzip_test.go; gzip is identified only).
+		{"encrypted.7z", Format7z, true, "AES-256 (headers encrypted)", nil, 0},
 		{"hello.txt.gz", FormatGzip, false, "", nil, 0},
 	}
 	for _, tt := range tests {

@@ -109,17 +109,21 @@ var confusableMap = map[rune]string{
 	'd': "cl",
 }
 
+// asciiConfusable is confusableMap for ASCII, as an array.
+var asciiConfusable = func() (t [utf8.RuneSelf]string) {
+	for r, m := range confusableMap {
+		if r < utf8.RuneSelf {
+			t[r] = m
+		}
+	}
+	return t
+}()
+
 // skeleton maps a label (Unicode, lower-case) to a form in which visually
 // confusable labels are equal. It is not reversible and is only compared
 // with other skeletons.
 func skeleton(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
+	ascii := isASCII(s)
 	if !ascii {
 		s = norm.NFKD.String(s)
 	}
@@ -134,7 +138,12 @@ func skeleton(s string) string {
 		} else if r >= utf8.RuneSelf {
 			r = unicode.ToLower(r)
 		}
-		if m, ok := confusableMap[r]; ok {
+		if r < utf8.RuneSelf {
+			if m := asciiConfusable[r]; m != "" {
+				b.WriteString(m)
+				continue
+			}
+		} else if m, ok := confusableMap[r]; ok {
 			b.WriteString(m)
 			continue
 		}

@@ -1,5 +1,3 @@
-// Package recipient classifies recipient addresses and domains: internal,
-// verified, and (later) lookalike, anonymous or unresolvable.
 package recipient
 
 import (
@@ -23,6 +21,11 @@ func Domain(addr string) string {
 // that IDNA refuses is only lower-cased.
 func Normalize(d string) string {
 	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+	if isASCII(d) && !strings.Contains(d, "xn--") {
+		// IDNA maps ASCII to itself once lower-cased (what it refuses is
+		// only lower-cased too): skip it, it is most of the cost here.
+		return d
+	}
 	if a, err := idna.Lookup.ToASCII(d); err == nil {
 		return a
 	}

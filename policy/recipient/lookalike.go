@@ -1,6 +1,8 @@
 package recipient
 
 import (
+	"hash/maphash"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -76,12 +78,76 @@ type protEntry struct {
 // the separator and embedding checks are map look-ups.
 type lookIndex struct {
 	entries []protEntry
-	regs    map[string]bool    // registrable domains of the protected names
-	names   map[string]bool    // protected names and their registrable domains
-	flat    map[string]int32   // name without dots and hyphens → entry
-	dels    map[string][]int32 // deletion neighbourhood → entries
-	minLen  int                // shortest and longest skeleton (runes)
-	maxLen  int
+	regs    map[string]bool  // registrable domains of the protected names
+	names   map[string]bool  // protected names and their registrable domains
+	flat    map[string]int32 // name without dots and hyphens → entry
+	// dels maps the hash of each string in the deletion neighbourhood of an
+	// entry's skeleton to the entry (a value ≥ 0) or to multi[-1-value] when
+	// several entries share it. Hash collisions only cost a distance
+	// computation: every hit is verified.
+	dels  map[uint64]int32
+	multi [][]int32
+	seed  maphash.Seed
+	// filter has a bit set for every hash in dels, indexed by the hash's top
+	// filterBits bits: at about 8 bits per key it is small enough to stay in
+	// the CPU cache, and it spares most of the (cache-missing) map probes,
+	// since most strings of a query's neighbourhood are in no entry's.
+	filter     []uint64
+	filterBits uint
+	minLen     int // shortest and longest skeleton (runes)
+	maxLen     int
+}
+
+// add records that entry id has the deletion string b.
+func (ix *lookIndex) add(b []byte, id int32) {
+	h := maphash.Bytes(ix.seed, b)
+	v, ok := ix.dels[h]
+	switch {
+	case !ok:
+		ix.dels[h] = id
+	case v >= 0:
+		if v != id {
+			ix.dels[h] = int32(-1 - len(ix.multi))
+			ix.multi = append(ix.multi, []int32{v, id})
+		}
+	default:
+		m := ix.multi[-1-v]
+		if m[len(m)-1] != id {
+			ix.multi[-1-v] = append(m, id)
+		}
+	}
+}
+
+// buildFilter sizes and fills filter from dels.
+func (ix *lookIndex) buildFilter() {
+	ix.filterBits = 12
+	for 1<<ix.filterBits < 8*len(ix.dels) {
+		ix.filterBits++
+	}
+	ix.filter = make([]uint64, (1<<ix.filterBits)/64)
+	for h := range ix.dels {
+		i := h >> (64 - ix.filterBits)
+		ix.filter[i/64] |= 1 << (i % 64)
+	}
+}
+
+// lookup calls fn with each entry that has the deletion string b (or a
+// string with the same hash).
+func (ix *lookIndex) lookup(b []byte, fn func(id int32)) {
+	h := maphash.Bytes(ix.seed, b)
+	if i := h >> (64 - ix.filterBits); ix.filter[i/64]&(1<<(i%64)) == 0 {
+		return
+	}
+	v, ok := ix.dels[h]
+	switch {
+	case !ok:
+	case v >= 0:
+		fn(v)
+	default:
+		for _, id := range ix.multi[-1-v] {
+			fn(id)
+		}
+	}
 }
 
 func newLookIndex(domains []string) *lookIndex {
@@ -89,9 +155,11 @@ func newLookIndex(domains []string) *lookIndex {
 		regs:  map[string]bool{},
 		names: map[string]bool{},
 		flat:  map[string]int32{},
-		dels:  map[string][]int32{},
+		dels:  make(map[uint64]int32, 50*len(domains)),
+		seed:  maphash.MakeSeed(),
 	}
-	sort.Strings(domains) // deterministic tie-breaks
+	domains = append([]string(nil), domains...)
+	sort.Strings(domains) // deterministic ids
 	seen := map[string]bool{}
 	for _, d := range domains {
 		if d == "" || seen[d] {
@@ -124,14 +192,9 @@ func newLookIndex(domains []string) *lookIndex {
 		if n > ix.maxLen {
 			ix.maxLen = n
 		}
-		deletions(e.skel, e.max, func(s string) {
-			ids := ix.dels[s]
-			if len(ids) > 0 && ids[len(ids)-1] == id {
-				return
-			}
-			ix.dels[s] = append(ids, id)
-		})
+		deletions(e.skel, e.max, func(b []byte) { ix.add(b, id) })
 	}
+	ix.buildFilter()
 	return ix
 }
 
@@ -156,30 +219,76 @@ func flatten(d string) string {
 	}, d)
 }
 
-// deletions calls fn with s and every distinct string made by deleting up to
-// k runes from s (fn may see a string more than once only across depths).
-func deletions(s string, k int, fn func(string)) {
-	fn(s)
-	if k <= 0 || s == "" {
+// deletions calls fn with s and the strings made by deleting up to k (at
+// most 2) runes from s. Deleting any one rune of a run of equal runes gives
+// the same string, so only the first of a run is deleted (or the one after a
+// deleted one); a string can still come more than once in rarer cases, which
+// callers tolerate. The slice passed to fn is only valid during the call.
+func deletions(s string, k int, fn func([]byte)) {
+	buf := make([]byte, 0, 64)
+	fn(append(buf, s...))
+	if k <= 0 {
 		return
 	}
-	seen := map[string]bool{s: true}
-	level := []string{s}
-	for depth := 0; depth < k; depth++ {
-		var next []string
-		for _, w := range level {
-			for i, r := range w {
-				v := w[:i] + w[i+utf8.RuneLen(r):]
-				if seen[v] {
-					continue
+	if isASCII(s) {
+		// The common case, with bytes for runes.
+		first := func(p, prev int) bool { return p == 0 || s[p-1] != s[p] || p-1 == prev }
+		for i := 0; i < len(s); i++ {
+			if !first(i, -1) {
+				continue
+			}
+			fn(append(append(buf[:0], s[:i]...), s[i+1:]...))
+			if k < 2 {
+				continue
+			}
+			for j := i + 1; j < len(s); j++ {
+				if first(j, i) {
+					fn(append(append(append(buf[:0], s[:i]...), s[i+1:j]...), s[j+1:]...))
 				}
-				seen[v] = true
-				fn(v)
-				next = append(next, v)
 			}
 		}
-		level = next
+		return
 	}
+	rs := []rune(s)
+	// first reports whether rs[p] may be deleted: it starts a run, or the
+	// rune before it is deleted too (prev).
+	first := func(p, prev int) bool { return p == 0 || rs[p-1] != rs[p] || p-1 == prev }
+	for i := range rs {
+		if !first(i, -1) {
+			continue
+		}
+		b := buf[:0]
+		for x, r := range rs {
+			if x != i {
+				b = utf8.AppendRune(b, r)
+			}
+		}
+		fn(b)
+		if k < 2 {
+			continue
+		}
+		for j := i + 1; j < len(rs); j++ {
+			if !first(j, i) {
+				continue
+			}
+			b := buf[:0]
+			for x, r := range rs {
+				if x != i && x != j {
+					b = utf8.AppendRune(b, r)
+				}
+			}
+			fn(b)
+		}
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // osa is the optimal string alignment distance (restricted
@@ -245,27 +354,7 @@ func (ix *lookIndex) match(d string) (lookMatch, bool) {
 	if err == nil {
 		label = reg[:strings.IndexByte(reg, '.')]
 		suffix = reg[len(label)+1:]
-		sk := skeleton(unicodeLabel(label))
-		n := utf8.RuneCountInString(sk)
-		if n >= ix.minLen-maxIndexDistance && n <= ix.maxLen+maxIndexDistance {
-			seen := map[int32]bool{}
-			deletions(sk, maxIndexDistance, func(s string) {
-				for _, id := range ix.dels[s] {
-					if seen[id] {
-						continue
-					}
-					seen[id] = true
-					e := &ix.entries[id]
-					dist := osa(sk, e.skel)
-					if dist > e.max {
-						continue
-					}
-					if best < 0 || dist < bestDist || (dist == bestDist && better(e, &ix.entries[best], suffix)) {
-						best, bestDist = int(id), dist
-					}
-				}
-			})
-		}
+		best, bestDist = ix.nearest(skeleton(unicodeLabel(label)), suffix, d[:len(d)-len(reg)])
 	}
 	if best >= 0 && bestDist == 0 {
 		e := ix.entries[best]
@@ -313,17 +402,63 @@ func (ix *lookIndex) match(d string) (lookMatch, bool) {
 	return lookMatch{}, false
 }
 
+// nearest returns the entry whose skeleton is nearest to sk within that
+// entry's budget, and the distance; -1 when there is none. suffix and sub
+// (the candidate's public suffix and the part before its registrable domain,
+// with its dot) break ties.
+func (ix *lookIndex) nearest(sk, suffix, sub string) (best, bestDist int) {
+	best, bestDist, _ = ix.nearestCount(sk, suffix, sub)
+	return best, bestDist
+}
+
+// nearestCount is nearest, also returning the number of distances it
+// computed (for the test that the index spares a linear scan).
+func (ix *lookIndex) nearestCount(sk, suffix, sub string) (best, bestDist, computed int) {
+	best = -1
+	n := utf8.RuneCountInString(sk)
+	if n < ix.minLen-maxIndexDistance || n > ix.maxLen+maxIndexDistance {
+		return best, 0, 0
+	}
+	var seen []int32 // few: a linear search beats a map
+	deletions(sk, maxIndexDistance, func(b []byte) {
+		ix.lookup(b, func(id int32) {
+			if slices.Contains(seen, id) {
+				return
+			}
+			seen = append(seen, id)
+			e := &ix.entries[id]
+			dist := osa(sk, e.skel)
+			computed++
+			if dist > e.max {
+				return
+			}
+			if best < 0 || dist < bestDist || (dist == bestDist && better(e, &ix.entries[best], suffix, sub)) {
+				best, bestDist = int(id), dist
+			}
+		})
+	})
+	return best, bestDist, computed
+}
+
 // better breaks ties between equally distant entries: the same public suffix
-// as the candidate first, then the shorter and alphabetically first name.
-func better(a, b *protEntry, suffix string) bool {
+// as the candidate first, then the same subdomain part (partner.example.co
+// resembles partner.example.com more than example.co.jp), then the shorter
+// and alphabetically first name.
+func better(a, b *protEntry, suffix, sub string) bool {
 	if (a.suffix == suffix) != (b.suffix == suffix) {
 		return a.suffix == suffix
+	}
+	if as, bs := a.sub() == sub, b.sub() == sub; as != bs {
+		return as
 	}
 	if len(a.domain) != len(b.domain) {
 		return len(a.domain) < len(b.domain)
 	}
 	return a.domain < b.domain
 }
+
+// sub is the part of the name before its registrable domain, with its dot.
+func (e *protEntry) sub() string { return e.domain[:len(e.domain)-len(e.etld1)] }
 
 // editKind names a single edit between a and b (osa(a, b) == 1).
 func editKind(a, b string) LookalikeKind {

@@ -39,6 +39,16 @@ func main() {
 	}
 }
 
+// attachment reads a file made by testdata/attachments/make.sh, so that the
+// messages carry real PDF and Office files, not stubs.
+func attachment(name string) []byte {
+	b, err := os.ReadFile(filepath.Join(*dir, "..", "attachments", name))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return b
+}
+
 // ---- encoders ----
 
 func jis(s string) string {
@@ -349,14 +359,14 @@ Content-Type: application/pdf; name="=?UTF-8?B?6KuL5rGC5pu4LnBkZg==?="
 Content-Disposition: attachment; filename*=UTF-8''` + pct("請求書.pdf") + `
 Content-Transfer-Encoding: base64
 
-` + b64([]byte("%PDF-1.4\n%fake\n")) + `--------------7B0C1D2E3F4A5B6C7D8E9F00
+` + b64(attachment("pdf-plain.pdf")) + `--------------7B0C1D2E3F4A5B6C7D8E9F00
 Content-Type: application/pdf
 Content-Disposition: attachment;
  filename*0*=UTF-8''` + lp[:lcut] + `;
  filename*1*=` + lp[lcut:] + `
 Content-Transfer-Encoding: base64
 
-` + b64([]byte("%PDF-1.4\n%fake2\n")) + `
+` + b64(attachment("pdf-plain.pdf")) + `
 --------------7B0C1D2E3F4A5B6C7D8E9F00--
 `
 
@@ -461,7 +471,7 @@ Content-Transfer-Encoding: base64
 X-Attachment-Id: f_lw1abc2d0
 Content-ID: <f_lw1abc2d0>
 
-` + b64([]byte("%PDF-1.7\n%fake contract\n")) + `--000000000000a1b2c3d4e5f60718--
+` + b64(attachment("pdf-plain.pdf")) + `--000000000000a1b2c3d4e5f60718--
 `
 
 	// Outlook HTML mail with a logo shown via cid: and an Excel file.
@@ -521,7 +531,7 @@ Content-Transfer-Encoding: base64
 Content-Disposition: attachment;
 	filename="=?iso-2022-jp?B?GyRCMEZGYhsoQi54bHM=?="
 
-` + b64([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0, 0, 0}) + `
+` + b64(attachment("office-plain.xls")) + `
 ------=_NextPart_000_7224_01DAE1D5.ECBE409C--
 `
 
@@ -568,7 +578,7 @@ Content-Disposition: attachment; filename="` + wordJIS("打合せ資料.eml") + 
 
 	// Outlook with "Rich Text" format: the files are inside winmail.dat.
 	tn := tnef([]tnefFile{
-		{title: "MITSUM~1.PDF", longName: "見積書_2024年5月.pdf", mimeTag: "application/pdf", data: []byte("%PDF-1.4\n%tnef one\n")},
+		{title: "MITSUM~1.PDF", longName: "見積書_2024年5月.pdf", mimeTag: "application/pdf", data: attachment("pdf-plain.pdf")},
 		{title: "議事録.txt", data: []byte("TNEF two: plain text file\n")},
 	})
 	m["outlook-tnef-winmail.eml"] = `From: alice@example.co.jp
@@ -651,7 +661,7 @@ Content-Type: application/vnd.ms-excel; name="` + sjis("予定表.xls") + `"
 Content-Disposition: attachment; filename="` + sjis("予定表.xls") + `"
 Content-Transfer-Encoding: base64
 
-` + b64([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 1, 2, 3, 4}) + `
+` + b64(attachment("office-plain.xls")) + `
 --sjis-boundary
 Content-Type: application/octet-stream; name=` + sjis("ソフト 一覧.csv") + `
 Content-Disposition: attachment; filename=` + sjis("ソフト 一覧.csv") + `

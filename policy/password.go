@@ -1,0 +1,216 @@
+package policy
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/sendguard/sendguard/policy/encryption"
+	"github.com/sendguard/sendguard/policy/inspect"
+	"github.com/sendguard/sendguard/policy/secret"
+)
+
+// PasswordConfig is the [password] section: how hard sendguard tries the
+// candidate passwords found in a mail against its protected attachments.
+type PasswordConfig struct {
+	// Labels and ExemptPhrases extend the shipped Japanese and English
+	// password labels and the "sent separately" phrases.
+	Labels        []string `toml:"labels"`
+	ExemptPhrases []string `toml:"exempt_phrases"`
+	// MaxCandidates caps the candidates taken from one mail (default 2000).
+	MaxCandidates int `toml:"max_candidates"`
+	// MaxLabelledTrials caps the labelled candidates tried against a file
+	// whose key derivation is expensive (7z, RAR, Office, WinZip AES;
+	// default 50). Cheap formats (ZipCrypto, PDF RC4/AES-128) get every
+	// candidate.
+	MaxLabelledTrials int `toml:"max_labelled_trials"`
+	// TimeBudget bounds the trials for one message (default "2s").
+	TimeBudget string `toml:"time_budget"`
+}
+
+// passwordTrials is the compiled [password] section.
+type passwordTrials struct {
+	finder      *secret.Finder
+	maxLabelled int
+	budget      time.Duration
+}
+
+func compilePassword(c PasswordConfig, errorf func(key, format string, args ...any)) passwordTrials {
+	t := passwordTrials{maxLabelled: 50, budget: 2 * time.Second}
+	if c.MaxLabelledTrials < 0 {
+		errorf("password.max_labelled_trials", "must be positive")
+	} else if c.MaxLabelledTrials > 0 {
+		t.maxLabelled = c.MaxLabelledTrials
+	}
+	if c.TimeBudget != "" {
+		d, err := time.ParseDuration(c.TimeBudget)
+		if err != nil || d <= 0 {
+			errorf("password.time_budget", "not a positive duration (e.g. \"2s\"): %q", c.TimeBudget)
+		} else {
+			t.budget = d
+		}
+	}
+	if c.MaxCandidates < 0 {
+		errorf("password.max_candidates", "must be positive")
+	}
+	f, err := secret.New(secret.Config{ExtraLabels: c.Labels, ExemptPhrases: c.ExemptPhrases, MaxCandidates: c.MaxCandidates})
+	if err != nil {
+		errorf("password", "%v", err)
+	}
+	t.finder = f
+	return t
+}
+
+// opener tries passwords on one protected attachment.
+type opener struct {
+	att   *inspect.Attachment
+	check func(pw string) (bool, error)
+	cheap bool
+}
+
+// newOpener builds the password checker for a protected attachment, or nil
+// when its format has none (PGP, S/MIME) or it cannot be verified.
+func newOpener(a *inspect.Attachment, res encryption.Result, lim encryption.Limits) *opener {
+	r, size := io.ReaderAt(a.Content), a.Size
+	o := &opener{att: a}
+	switch res.Format {
+	case encryption.FormatZIP:
+		c, err := encryption.NewZipPasswordChecker(r, size, lim)
+		if err != nil {
+			return nil
+		}
+		o.check = func(pw string) (bool, error) { _, ok, err := c.Check(pw); return ok, err }
+		o.cheap = !strings.Contains(res.Method, "AES") && !strings.Contains(res.Method, "strong")
+	case encryption.FormatPDF:
+		c, err := encryption.NewPDFPasswordChecker(r, size, lim)
+		if err != nil {
+			return nil
+		}
+		o.check = c.Check
+		o.cheap = !strings.Contains(c.Method(), "256")
+	case encryption.FormatCFB:
+		c, err := encryption.NewOfficePasswordChecker(r, size, lim)
+		if err != nil {
+			return nil
+		}
+		o.check = c.Check
+		o.cheap = strings.HasPrefix(c.Method(), "RC4") && !strings.Contains(c.Method(), "CryptoAPI")
+	case encryption.Format7z:
+		c, err := encryption.New7zPasswordChecker(r, size, lim)
+		if err != nil {
+			return nil
+		}
+		o.check = c.Check
+	case encryption.FormatRAR:
+		c, err := encryption.NewRARPasswordChecker(r, size, lim)
+		if err != nil {
+			return nil
+		}
+		o.check = c.Check
+	default:
+		return nil
+	}
+	return o
+}
+
+// passwordFindings looks for the password of a protected attachment in the
+// mail's own text. A trial that opens a file is proof; a labelled value
+// ("パスワード：…") with a protected attachment present is a pattern
+// finding even when no trial opened anything (it may open something else).
+func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action Action) []Finding {
+	texts := make([]secret.Text, 0, len(m.Texts))
+	for _, t := range m.Texts {
+		texts = append(texts, secret.Text{Path: t.Path, Kind: t.Kind, Content: t.Content})
+	}
+	found := p.password.finder.Find(texts)
+
+	var out []Finding
+	deadline := time.Now().Add(p.password.budget)
+	exhausted := false
+	for _, o := range openers {
+		labelled := 0
+		for _, c := range found.Candidates {
+			if time.Now().After(deadline) {
+				exhausted = true
+				break
+			}
+			if !c.Labelled && !o.cheap {
+				continue
+			}
+			if c.Labelled {
+				if labelled++; !o.cheap && labelled > p.password.maxLabelled {
+					continue
+				}
+			}
+			if pw, ok := tryCandidate(o, c); ok {
+				out = append(out, proofFinding(action, o.att, c, pw))
+				break
+			}
+		}
+	}
+	if len(out) > 0 || len(found.Statements) == 0 {
+		return out
+	}
+	st := found.Statements[0]
+	f := patternFinding(action, st)
+	if exhausted {
+		f.Detail += " trials=budget-exhausted"
+	}
+	return []Finding{f}
+}
+
+// tryCandidate tries the candidate as normalised and as written.
+func tryCandidate(o *opener, c secret.Candidate) (string, bool) {
+	for _, pw := range []string{c.Value, c.Raw} {
+		if pw == "" {
+			continue
+		}
+		if ok, err := o.check(pw); err == nil && ok {
+			return pw, true
+		}
+	}
+	return "", false
+}
+
+func where(kind string) (en, ja string) {
+	switch kind {
+	case secret.KindSubject:
+		return "the subject", "件名"
+	case secret.KindFilename:
+		return "an attachment's file name", "添付ファイル名"
+	case "html":
+		return "the HTML body", "本文（HTML）"
+	}
+	return "the body", "本文"
+}
+
+func proofFinding(action Action, a *inspect.Attachment, c secret.Candidate, pw string) Finding {
+	name := displayName(a.Name, a.ContentType, a.Path)
+	masked := secret.Mask(pw)
+	en, ja := where(c.Kind)
+	return Finding{
+		Rule:     RulePasswordInBody,
+		Action:   action,
+		Evidence: fmt.Sprintf("%s (password %s in %s)", name, masked, en),
+		Reason:   fmt.Sprintf("the password that opens attachment %q is written in %s of this mail (%s)", name, en, masked),
+		Remedy:   "delete the password from this mail, resend it, and send the password in a separate mail (or by phone)",
+		ReasonJA: fmt.Sprintf("添付ファイル「%s」を開けるパスワード（%s）が、このメールの%sに書かれています", name, masked, ja),
+		RemedyJA: "このメールからパスワードを削除して再送し、パスワードは別のメール（または電話など）で伝えてください",
+		Detail:   fmt.Sprintf("proof=trial where=%s masked=%s part=%s", c.Kind, masked, a.Path),
+	}
+}
+
+func patternFinding(action Action, st secret.Statement) Finding {
+	en, ja := where(st.Kind)
+	return Finding{
+		Rule:     RulePasswordInBody,
+		Action:   action,
+		Evidence: fmt.Sprintf("%q followed by a value in %s", st.Label, en),
+		Reason:   fmt.Sprintf("this mail has an encrypted attachment and states a password (%q in %s)", st.Label, en),
+		Remedy:   "delete the password from this mail, resend it, and send the password in a separate mail (or by phone)",
+		ReasonJA: fmt.Sprintf("暗号化された添付ファイルがあり、%sにパスワード（「%s」の後の値）が書かれています", ja, st.Label),
+		RemedyJA: "このメールからパスワードを削除して再送し、パスワードは別のメール（または電話など）で伝えてください",
+		Detail:   fmt.Sprintf("proof=pattern where=%s label=%s line=%d", st.Kind, st.Label, st.Line),
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package recipient
+
+const raceEnabled = false
