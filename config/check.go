@@ -5,7 +5,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path"
+	"slices"
 	"strings"
+
+	"github.com/sendguard/sendguard/policy"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -93,6 +97,24 @@ func (f *File) check() Errors {
 	if u.TLSCAFile != "" {
 		if _, err := os.Stat(f.resolve(u.TLSCAFile)); err != nil {
 			add("upstream.tls_ca_file", "%v", err)
+		}
+	}
+	names := map[string]bool{}
+	for i, d := range f.Report.Departments {
+		key := fmt.Sprintf("report.departments.%d", i)
+		if d.Name == "" || names[d.Name] {
+			add(key+".name", "department names must be given and unique (%q)", d.Name)
+		}
+		names[d.Name] = true
+		for _, p := range d.Senders {
+			if _, err := path.Match(strings.TrimPrefix(p, "@"), "x"); err != nil || p == "" {
+				add(key+".senders", "not a sender pattern (user@x, *@x, @x or a domain): %q", p)
+			}
+		}
+	}
+	for _, r := range f.Report.IncidentRules {
+		if !slices.Contains(policy.RuleIDs(), r) {
+			add("report.incident_rules", "unknown rule id %q", r)
 		}
 	}
 	switch f.Explain.Mode {

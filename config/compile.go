@@ -11,6 +11,7 @@ import (
 // lines; errors come as Errors.
 func (f *File) CompilePolicy() (*policy.Policy, Errors, error) {
 	cfg := f.Config
+	cfg.ExplainTemplates = f.Explain.Templates
 	cfg.Attachments.SpoolDir = f.resolve(cfg.Attachments.SpoolDir)
 	if cfg.Attachments.SpoolDir == "" {
 		cfg.Attachments.SpoolDir = f.resolve(f.Server.SpoolDir)
@@ -30,7 +31,11 @@ func (f *File) CompilePolicy() (*policy.Policy, Errors, error) {
 func (f *File) policyErrors(issues []policy.Issue) Errors {
 	var out Errors
 	for _, is := range issues {
-		out = append(out, Error{File: f.PolicyPath, Line: lineOf(f.PolicyLines, is.Key), Key: is.Key, Msg: is.Msg})
+		file, lines := f.PolicyPath, f.PolicyLines
+		if strings.HasPrefix(is.Key, "explain.") {
+			file, lines = f.Path, f.Lines // [explain] lives in the main file
+		}
+		out = append(out, Error{File: file, Line: lineOf(lines, is.Key), Key: is.Key, Msg: is.Msg})
 	}
 	return out
 }

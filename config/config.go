@@ -16,6 +16,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/sendguard/sendguard/policy"
+	"github.com/sendguard/sendguard/policy/explain"
 )
 
 // File is the whole configuration file.
@@ -25,6 +26,7 @@ type File struct {
 	Admin    Admin    `toml:"admin"`
 	Explain  Explain  `toml:"explain"`
 	Log      Log      `toml:"log"`
+	Report   Report   `toml:"report"`
 	// PolicyRef names a separate policy file; when set, the policy sections
 	// ([domains], [rules.*], [limits], [attachments]) are read from it.
 	PolicyRef PolicyRef `toml:"policy"`
@@ -100,6 +102,10 @@ type Admin struct {
 type Explain struct {
 	Mode string `toml:"mode"` // reply | mail
 	From string `toml:"from"`
+	// Templates override the explanation texts: rule id → language (ja,
+	// en) → part (summary, rule, remedy; reply in English) → Go
+	// text/template, e.g. [explain.templates."attachment-unencrypted".ja].
+	Templates explain.Overrides `toml:"templates"`
 }
 
 // Log is the [log] section.
@@ -109,6 +115,22 @@ type Log struct {
 	// Audit is where the per-message audit lines go: "" or "stderr" for the
 	// log stream, or a file path (appended).
 	Audit string `toml:"audit"`
+}
+
+// Report is the [report] section, read by `sendguard report`.
+type Report struct {
+	Departments []Department `toml:"departments"`
+	// IncidentRules are the rules whose findings are listed one by one.
+	// Default: password-in-body, recipient-domain-lookalike,
+	// recipient-domain-anonymous.
+	IncidentRules []string `toml:"incident_rules"`
+}
+
+// Department groups senders: "user@x", "*@x", "@x" or "x" (a domain); case
+// is ignored.
+type Department struct {
+	Name    string   `toml:"name"`
+	Senders []string `toml:"senders"`
 }
 
 // Duration is a time.Duration written as "30s", "5m".

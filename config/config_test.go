@@ -114,3 +114,33 @@ func TestSeparatePolicyFile(t *testing.T) {
 		t.Errorf("policy sections not read from policy.toml")
 	}
 }
+
+func TestExplainTemplateErrorsNameLine(t *testing.T) {
+	p := write(t, "c.toml", `[upstream]
+address = "capture:x"
+
+[explain.templates."attachment-unencrypted".ja]
+summary = "添付「{{.Evidence}」は暗号化が必要です"
+`)
+	f, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.CompilePolicy()
+	if err == nil || !strings.Contains(err.Error(), ":5: explain.templates.attachment-unencrypted.ja.summary") {
+		t.Errorf("error %v should name line 5 and the template key", err)
+	}
+	good := write(t, "c.toml", `[upstream]
+address = "capture:x"
+
+[explain.templates."attachment-unencrypted".ja]
+summary = "添付ファイル「{{.Evidence}}」は社内規程により暗号化が必要です。"
+`)
+	f, err = Load(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.CompilePolicy(); err != nil {
+		t.Errorf("valid override refused: %v", err)
+	}
+}

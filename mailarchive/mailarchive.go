@@ -9,7 +9,10 @@
 //   - a file whose first line is an mbox "From " line is an mbox;
 //   - a directory with cur/ and new/ subdirectories is a Maildir (its Maildir++
 //     subfolders, ".Name" directories with cur/ and new/, are read too);
-//   - any other directory: its *.eml files (and *.mbox files), recursively;
+//   - the cur/ or new/ of a Maildir: its messages;
+//   - any other directory: its *.eml files (and *.mbox files), recursively,
+//     and the Maildirs in it; tmp/ subdirectories are skipped (sendguard's
+//     capture upstream writes incomplete messages there);
 //   - any other file: one message (.eml).
 //
 // The order is deterministic: paths in the order given, directory entries in
@@ -129,6 +132,10 @@ func Open(paths []string, opts Options) (*Archive, error) {
 			if err := a.addMaildir(p); err != nil {
 				return nil, err
 			}
+		case isMaildirPart(p):
+			if err := a.addMaildirPart(p); err != nil {
+				return nil, err
+			}
 		default:
 			if err := a.addFolder(p); err != nil {
 				return nil, err
@@ -159,25 +166,48 @@ func isMaildir(p string) bool {
 	return isDir(filepath.Join(p, "cur")) && isDir(filepath.Join(p, "new"))
 }
 
+// isMaildirPart says whether p is the cur/ or new/ of a Maildir.
+func isMaildirPart(p string) bool {
+	base := filepath.Base(filepath.Clean(p))
+	return (base == "cur" || base == "new") && isMaildir(filepath.Dir(filepath.Clean(p)))
+}
+
+// addMaildirPart lists the messages of one of a Maildir's cur/ or new/.
+func (a *Archive) addMaildirPart(dir string) error {
+	files, err := maildirFiles(dir)
+	a.sources = append(a.sources, files...)
+	return err
+}
+
+func maildirFiles(dir string) ([]source, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []source
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // renamed (flags changed) or removed since the listing
+		}
+		files = append(files, source{path: filepath.Join(dir, e.Name()), size: fi.Size(), maildir: true})
+	}
+	return files, nil
+}
+
 // addMaildir lists new/ and cur/ (not tmp/, where deliveries are still being
 // written) ordered by file name, then the Maildir++ subfolders.
 func (a *Archive) addMaildir(dir string) error {
 	var files []source
 	for _, sub := range []string{"cur", "new"} {
-		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		f, err := maildirFiles(filepath.Join(dir, sub))
 		if err != nil {
 			return err
 		}
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
-				continue
-			}
-			fi, err := e.Info()
-			if err != nil {
-				continue // renamed (flags changed) or removed since the listing
-			}
-			files = append(files, source{path: filepath.Join(dir, sub, e.Name()), size: fi.Size(), maildir: true})
-		}
+		files = append(files, f...)
 	}
 	sort.SliceStable(files, func(i, j int) bool {
 		bi, bj := filepath.Base(files[i].path), filepath.Base(files[j].path)
@@ -203,11 +233,24 @@ func (a *Archive) addMaildir(dir string) error {
 }
 
 // addFolder lists the .eml (and .mbox) files under dir, recursively, in
-// lexical order.
+// lexical order; a Maildir found on the way is read as one.
 func (a *Archive) addFolder(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && p != dir {
+			if d.Name() == "tmp" {
+				// Messages still being written (sendguard's capture
+				// upstream, Maildir deliveries).
+				return filepath.SkipDir
+			}
+			if isMaildir(p) {
+				if err := a.addMaildir(p); err != nil {
+					return err
+				}
+				return filepath.SkipDir
+			}
 		}
 		if !d.Type().IsRegular() {
 			return nil

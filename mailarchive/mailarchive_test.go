@@ -138,6 +138,19 @@ func TestMaildir(t *testing.T) {
 	if want := []string{"<n1@x>", "<c2@x>", "<c3@x>", "<sent@x>"}; !slices.Equal(ids, want) {
 		t.Errorf("Message-IDs %q, want %q", ids, want)
 	}
+
+	// cur/ alone; a folder holding the Maildir and an .eml.
+	if out := readAll(t, Options{}, filepath.Join(dir, "cur")); len(out) != 2 || out[0].messageID != "<c2@x>" || out[0].format != FormatMaildir {
+		t.Errorf("cur/: %+v", out)
+	}
+	write(t, filepath.Join(filepath.Dir(dir), "a.eml"), msg("a@x", "b\n"))
+	ids = nil
+	for _, g := range readAll(t, Options{}, filepath.Dir(dir)) {
+		ids = append(ids, g.messageID)
+	}
+	if want := []string{"<n1@x>", "<c2@x>", "<c3@x>", "<sent@x>", "<a@x>"}; !slices.Equal(ids, want) {
+		t.Errorf("folder with a Maildir: %q, want %q", ids, want)
+	}
 }
 
 func TestEMLFolderAndSingleFile(t *testing.T) {
@@ -145,6 +158,7 @@ func TestEMLFolderAndSingleFile(t *testing.T) {
 	write(t, filepath.Join(dir, "b.eml"), msg("b@x", "b\n"))
 	write(t, filepath.Join(dir, "a", "z.EML"), msg("z@x", "z\n"))
 	write(t, filepath.Join(dir, "notes.txt"), "not a message")
+	write(t, filepath.Join(dir, "tmp", "partial.eml"), "From: a@example.co.jp\n")
 	// An .eml that carries an mbox "From " line is read as a one-message mbox.
 	write(t, filepath.Join(dir, "c.eml"), "From x@y Mon Nov  2 10:00:00 2026\n"+msg("c@x", "c\n"))
 

@@ -96,6 +96,19 @@ func BuildFlagNotice(n FlagNotice) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// FlagNoticeText returns the text/plain body of the notice BuildFlagNotice
+// writes for n (for `sendguard check`).
+func FlagNoticeText(n FlagNotice) string {
+	if n.Date.IsZero() {
+		n.Date = n.Sent
+	}
+	hdr := headerSection(n.Header, MaxOriginalHeader)
+	if n.RedactSubject {
+		hdr = redactSubject(hdr)
+	}
+	return flagDocument(&n, originalInfo(hdr)).plain()
+}
+
 func flagDocument(n *FlagNotice, info original) *document {
 	ref := cleanText(n.Ref, 64)
 	jaFacts, enFacts := []fact{}, []fact{}

@@ -46,6 +46,9 @@ func TestFlagNotice(t *testing.T) {
 	}
 	plain := strings.ReplaceAll(p.leaf(t, "text/plain").body, "\r\n", "\n")
 	golden(t, "flag-recipient-domain-unverified.txt", []byte(plain))
+	if got := notify.FlagNoticeText(n); got != plain {
+		t.Errorf("FlagNoticeText differs from the mail's text/plain part:\n%s", got)
+	}
 	html := stdhtml.UnescapeString(p.leaf(t, "text/html").body)
 	f := n.Findings[0]
 	for _, want := range []string{"メールは送信されました", "Your message was sent", f.JA.Summary, f.EN.Summary,

@@ -228,7 +228,7 @@ func reportDocument(r *Report, info original) *document {
 		fact{"参照番号", ref})
 	enFacts = append(enFacts,
 		fact{"To", listAddresses(r.Recipients, 10, more(false))},
-		fact{"Received", timeJST(r.Arrival) + " (" + timeUTC(r.Arrival) + ")"},
+		fact{"Arrived", timeJST(r.Arrival) + " (" + timeUTC(r.Arrival) + ")"},
 		fact{"Reference", ref})
 
 	ja := section{

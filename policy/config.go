@@ -1,5 +1,7 @@
 package policy
 
+import "github.com/sendguard/sendguard/policy/explain"
+
 // Config is the policy part of the configuration file, as decoded from TOML.
 // It is compiled once into a Policy.
 type Config struct {
@@ -8,6 +10,11 @@ type Config struct {
 	Limits      LimitsConfig          `toml:"limits"`
 	Attachments AttachmentsConfig     `toml:"attachments"`
 	Password    PasswordConfig        `toml:"password"`
+
+	// ExplainTemplates overrides explanation texts: rule id → language →
+	// part → Go text/template. It is read from [explain.templates] by the
+	// config package.
+	ExplainTemplates explain.Overrides `toml:"-"`
 }
 
 // DomainsConfig is the [domains] section.

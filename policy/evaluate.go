@@ -118,9 +118,14 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 				tryable = append(tryable, o)
 			}
 		}
-		for _, f := range p.passwordFindings(m, tryable, pwRule.action) {
+		findings, secrets := p.passwordFindings(m, tryable, pwRule.action)
+		for _, f := range findings {
 			v.add(f)
 		}
+		v.scrub(secrets)
+	}
+	for i, f := range v.Findings {
+		v.Findings[i] = p.explain(f)
 	}
 	return v, nil
 }
@@ -165,49 +170,35 @@ func displayName(name, contentType, path string) string {
 }
 
 func unencryptedFinding(action Action, a *inspect.Attachment, res encryption.Result) Finding {
-	name := displayName(a.Name, a.ContentType, a.Path)
 	f := Finding{
 		Rule:     RuleAttachmentUnencrypted,
 		Action:   action,
-		Evidence: name,
-		Reason:   fmt.Sprintf("attachment %q is not encrypted", name),
-		Remedy:   "put it in a password-protected ZIP (or encrypt it) and send the password in a separate mail",
-		ReasonJA: fmt.Sprintf("添付ファイル「%s」が暗号化されていません", name),
-		RemedyJA: "ファイルをパスワード付きZIPにして（または暗号化して）再送し、パスワードは別のメールで送ってください",
+		Evidence: displayName(a.Name, a.ContentType, a.Path),
+		Data:     map[string]string{"Part": a.Path, "Format": formatName(res.Format)},
 		Detail:   "format=" + formatName(res.Format) + " part=" + a.Path,
 	}
-	if len(res.Nested) > 0 && res.PlainContainerOfProtected() {
-		f.Reason = fmt.Sprintf("attachment %q is an unencrypted archive (the files inside are encrypted, the archive itself is not)", name)
-		f.ReasonJA = fmt.Sprintf("添付ファイル「%s」は暗号化されていない圧縮ファイルです（中のファイルは暗号化されていますが、外側が暗号化されていません）", name)
-		f.Remedy = "send the encrypted file itself, or put everything in one password-protected ZIP, and send the password in a separate mail"
-		f.RemedyJA = "暗号化済みのファイルをそのまま添付するか、全体を一つのパスワード付きZIPにして再送し、パスワードは別のメールで送ってください"
-		return f
-	}
-	if len(res.PlainEntries) > 0 {
+	switch {
+	case len(res.Nested) > 0 && res.PlainContainerOfProtected():
+		f.Variant = "plain-container"
+	case len(res.PlainEntries) > 0:
+		f.Variant = "archive-entries"
 		entries := res.PlainEntries
-		more := ""
 		if len(entries) > 3 {
-			more = fmt.Sprintf(" and %d more", len(entries)-3)
+			f.Data["More"] = fmt.Sprint(len(entries) - 3)
 			entries = entries[:3]
 		}
-		f.Reason = fmt.Sprintf("attachment %q holds files that are not encrypted (%s%s)", name, strings.Join(entries, ", "), more)
-		f.ReasonJA = fmt.Sprintf("添付ファイル「%s」の中に暗号化されていないファイルがあります（%s%s）", name, strings.Join(entries, "、"), more)
-		f.Remedy = "make the ZIP again with a password on every file, and send the password in a separate mail"
-		f.RemedyJA = "すべてのファイルにパスワードをかけてZIPを作り直して再送し、パスワードは別のメールで送ってください"
+		f.Data["Entries"] = strings.Join(entries, ", ")
 	}
 	return f
 }
 
 func zipCryptoFinding(action Action, a *inspect.Attachment) Finding {
-	name := displayName(a.Name, a.ContentType, a.Path)
 	return Finding{
 		Rule:     RuleAttachmentUnencrypted,
 		Action:   action,
-		Evidence: name,
-		Reason:   fmt.Sprintf("attachment %q is encrypted with ZipCrypto, which is easily broken", name),
-		Remedy:   "make the ZIP again with AES-256 encryption (e.g. 7-Zip: ZIP format, AES-256), and send the password in a separate mail",
-		ReasonJA: fmt.Sprintf("添付ファイル「%s」は解読されやすいZipCrypto方式で暗号化されています", name),
-		RemedyJA: "AES-256方式でパスワード付きZIPを作り直して（例：7-ZipでZIP形式・AES-256を選択）再送し、パスワードは別のメールで送ってください",
+		Evidence: displayName(a.Name, a.ContentType, a.Path),
+		Variant:  "zipcrypto",
+		Data:     map[string]string{"Part": a.Path, "Method": "ZipCrypto"},
 		Detail:   "method=ZipCrypto part=" + a.Path,
 	}
 }
@@ -222,22 +213,17 @@ func unscannableFinding(action Action, name, path, reason string) Finding {
 			Rule:     RuleAttachmentUnscannable,
 			Action:   action,
 			Evidence: evidence,
-			Reason:   fmt.Sprintf("the message could not be checked: %s", reason),
-			Remedy:   "send it again from a standard mail program, with attachments as password-protected ZIP files",
-			ReasonJA: fmt.Sprintf("メールの構造を検査できませんでした（%s）", reason),
-			RemedyJA: "通常のメールソフトから送り直してください。添付ファイルはパスワード付きZIPにしてください",
-			Detail:   "part=" + path,
+			Variant:  "message",
+			Data:     map[string]string{"Part": path, "Reason": reason},
+			Detail:   "part=" + path + " reason=" + reason,
 		}
 	}
 	return Finding{
 		Rule:     RuleAttachmentUnscannable,
 		Action:   action,
 		Evidence: name,
-		Reason:   fmt.Sprintf("attachment %q could not be checked: %s", name, reason),
-		Remedy:   "send the file as a password-protected ZIP made with a standard tool, and the password in a separate mail",
-		ReasonJA: fmt.Sprintf("添付ファイル「%s」を検査できませんでした（%s）", name, reason),
-		RemedyJA: "一般的なツールでパスワード付きZIPを作って再送し、パスワードは別のメールで送ってください",
-		Detail:   "part=" + path,
+		Data:     map[string]string{"Part": path, "Reason": reason},
+		Detail:   "part=" + path + " reason=" + reason,
 	}
 }
 

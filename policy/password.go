@@ -118,7 +118,10 @@ func newOpener(a *inspect.Attachment, res encryption.Result, lim encryption.Limi
 // mail's own text. A trial that opens a file is proof; a labelled value
 // ("パスワード：…") with a protected attachment present is a pattern
 // finding even when no trial opened anything (it may open something else).
-func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action Action) []Finding {
+//
+// It also returns the passwords it found (proved ones, and the values of
+// stated ones) so that the caller can mask them wherever they appear.
+func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action Action) ([]Finding, []string) {
 	texts := make([]secret.Text, 0, len(m.Texts))
 	for _, t := range m.Texts {
 		texts = append(texts, secret.Text{Path: t.Path, Kind: t.Kind, Content: t.Content})
@@ -126,6 +129,13 @@ func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action 
 	found := p.password.finder.Find(texts)
 
 	var out []Finding
+	var secrets []string
+	for _, st := range found.Statements {
+		if st.Candidate >= 0 && st.Candidate < len(found.Candidates) {
+			c := found.Candidates[st.Candidate]
+			secrets = append(secrets, c.Value, c.Raw)
+		}
+	}
 	deadline := time.Now().Add(p.password.budget)
 	exhausted := false
 	for _, o := range openers {
@@ -145,19 +155,32 @@ func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action 
 			}
 			if pw, ok := tryCandidate(o, c); ok {
 				out = append(out, proofFinding(action, o.att, c, pw))
+				secrets = append(secrets, c.Value, c.Raw, pw)
 				break
 			}
 		}
 	}
 	if len(out) > 0 || len(found.Statements) == 0 {
-		return out
+		return out, nonEmpty(secrets)
 	}
 	st := found.Statements[0]
 	f := patternFinding(action, st)
 	if exhausted {
 		f.Detail += " trials=budget-exhausted"
 	}
-	return []Finding{f}
+	return []Finding{f}, nonEmpty(secrets)
+}
+
+// nonEmpty drops empty strings and ones too short to be masked safely
+// (replacing "a" everywhere would mangle the text, not protect anything).
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if len([]rune(s)) >= 4 {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // tryCandidate tries the candidate as normalised and as written.
@@ -173,44 +196,25 @@ func tryCandidate(o *opener, c secret.Candidate) (string, bool) {
 	return "", false
 }
 
-func where(kind string) (en, ja string) {
-	switch kind {
-	case secret.KindSubject:
-		return "the subject", "件名"
-	case secret.KindFilename:
-		return "an attachment's file name", "添付ファイル名"
-	case "html":
-		return "the HTML body", "本文（HTML）"
-	}
-	return "the body", "本文"
-}
-
 func proofFinding(action Action, a *inspect.Attachment, c secret.Candidate, pw string) Finding {
-	name := displayName(a.Name, a.ContentType, a.Path)
 	masked := secret.Mask(pw)
-	en, ja := where(c.Kind)
 	return Finding{
 		Rule:     RulePasswordInBody,
 		Action:   action,
-		Evidence: fmt.Sprintf("%s (password %s in %s)", name, masked, en),
-		Reason:   fmt.Sprintf("the password that opens attachment %q is written in %s of this mail (%s)", name, en, masked),
-		Remedy:   "delete the password from this mail, resend it, and send the password in a separate mail (or by phone)",
-		ReasonJA: fmt.Sprintf("添付ファイル「%s」を開けるパスワード（%s）が、このメールの%sに書かれています", name, masked, ja),
-		RemedyJA: "このメールからパスワードを削除して再送し、パスワードは別のメール（または電話など）で伝えてください",
+		Evidence: displayName(a.Name, a.ContentType, a.Path),
+		Variant:  "proof",
+		Data:     map[string]string{"Part": a.Path, "Where": c.Kind, "Label": c.Label, "Masked": masked},
 		Detail:   fmt.Sprintf("proof=trial where=%s masked=%s part=%s", c.Kind, masked, a.Path),
 	}
 }
 
 func patternFinding(action Action, st secret.Statement) Finding {
-	en, ja := where(st.Kind)
 	return Finding{
 		Rule:     RulePasswordInBody,
 		Action:   action,
-		Evidence: fmt.Sprintf("%q followed by a value in %s", st.Label, en),
-		Reason:   fmt.Sprintf("this mail has an encrypted attachment and states a password (%q in %s)", st.Label, en),
-		Remedy:   "delete the password from this mail, resend it, and send the password in a separate mail (or by phone)",
-		ReasonJA: fmt.Sprintf("暗号化された添付ファイルがあり、%sにパスワード（「%s」の後の値）が書かれています", ja, st.Label),
-		RemedyJA: "このメールからパスワードを削除して再送し、パスワードは別のメール（または電話など）で伝えてください",
+		Evidence: st.Label,
+		Variant:  "pattern",
+		Data:     map[string]string{"Where": st.Kind, "Label": st.Label},
 		Detail:   fmt.Sprintf("proof=pattern where=%s label=%s line=%d", st.Kind, st.Label, st.Line),
 	}
 }

@@ -53,6 +53,7 @@ func TestPasswordInBody(t *testing.T) {
 		{"HTML only", mailWith("資料", "", "<p>パスワードは <b>secret123</b> です</p>", zc), policy.Reject, "trial", "se****"},
 		{"AES-256 ZIP, labelled", mailWith("資料", "PW: secret123\n", "", aes), policy.Reject, "trial", "se****"},
 		{"PDF AES-256, labelled", mailWith("契約書", "パスワードは secret123 です。\n", "", pdf), policy.Reject, "trial", "se****"},
+		{"in the file name", mailWith("見積書", "ご確認ください。\n", "", part{"見積書_PW-secret123.zip", "application/zip", fixture(t, "zipcrypto.zip")}), policy.Reject, "trial", "se****"},
 		{"a stated password that does not open the file", mailWith("資料", "パスワード：Other-Pass-42\n", "", zc), policy.Reject, "pattern", "パスワード"},
 		{"sent separately", mailWith("資料", "パスワードは別途お送りします。\n", "", zc), policy.Pass, "", ""},
 		{"reset link boilerplate", mailWith("資料", "パスワードを忘れた場合は https://example.co.jp/reset へ\n", "", zc), policy.Pass, "", ""},
@@ -85,7 +86,14 @@ func TestPasswordInBody(t *testing.T) {
 			if !strings.Contains(got.Evidence+got.Reason, c.evidence) {
 				t.Errorf("evidence %q / reason %q lack %q", got.Evidence, got.Reason, c.evidence)
 			}
-			for _, s := range []string{got.Evidence, got.Reason, got.ReasonJA, got.Detail} {
+			texts := []string{got.Evidence, got.Reason, got.ReasonJA, got.Detail}
+			for _, a := range v.Attachments {
+				texts = append(texts, a.Name)
+			}
+			for _, f := range v.Findings {
+				texts = append(texts, f.Evidence, f.Reason, f.ReasonJA, f.Remedy, f.RemedyJA)
+			}
+			for _, s := range texts {
 				if strings.Contains(s, "secret123") || strings.Contains(s, "ｓｅｃｒｅｔ") {
 					t.Errorf("the password appears in clear: %q", s)
 				}

@@ -6,11 +6,13 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/sendguard/sendguard/policy/encryption"
+	"github.com/sendguard/sendguard/policy/explain"
 	"github.com/sendguard/sendguard/policy/inspect"
 	"github.com/sendguard/sendguard/policy/recipient"
 )
@@ -28,6 +30,7 @@ type Policy struct {
 	zipCrypto       Action
 	plainContainers bool
 	password        passwordTrials
+	catalog         *explain.Catalog
 }
 
 type rule struct {
@@ -197,6 +200,15 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 	}
 	p.plainContainers = a.AllowPlainContainerOfProtected
 	p.password = compilePassword(cfg.Password, errorf)
+	p.catalog = explain.Default()
+	for _, err := range append(p.catalog.Apply(cfg.ExplainTemplates), p.catalog.Validate()...) {
+		key := "explain.templates"
+		var te *explain.TemplateError
+		if errors.As(err, &te) {
+			key = "explain.templates." + te.Rule + "." + te.Lang + "." + te.Part
+		}
+		errorf(key, "%v", err)
+	}
 	types := defaultExemptTypes
 	if a.ExemptTypes != nil {
 		types = a.ExemptTypes

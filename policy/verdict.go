@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
+	"github.com/sendguard/sendguard/policy/secret"
 	"strings"
 )
 
@@ -45,19 +46,28 @@ func ParseAction(s string) (Action, error) {
 }
 
 // Finding is one thing a rule found in a message. Text meant for the sender
-// (Reason, Remedy and their Japanese forms) never holds body text or a
-// password; Detail is for the log only and is kept free of both as well.
+// (the explanations) never holds body text or a password; Detail is for the
+// log only and is kept free of both as well.
 type Finding struct {
 	Rule   string `json:"rule"`
 	Action Action `json:"action"`
 	// Evidence names what was found: a file name, a domain.
 	Evidence string `json:"evidence"`
-	// Reason says what is wrong, Remedy how to send the mail correctly,
-	// in English; ReasonJA and RemedyJA in Japanese.
-	Reason   string `json:"reason"`
-	Remedy   string `json:"remedy"`
-	ReasonJA string `json:"reason_ja"`
-	RemedyJA string `json:"remedy_ja"`
+	// Variant and Data select and fill the explanation's wording (see
+	// policy/explain): Data holds named values such as Part, Method,
+	// Resembles or Masked (a masked password, never a clear one).
+	Variant string            `json:"variant,omitempty"`
+	Data    map[string]string `json:"data,omitempty"`
+	// The explanation, filled from the policy's templates: what is wrong
+	// (Reason), which article of the contract it breaks (Article) and how to
+	// send the mail correctly (Remedy, one step a line), in English and in
+	// Japanese.
+	Reason    string `json:"reason"`
+	Article   string `json:"article"`
+	Remedy    string `json:"remedy"`
+	ReasonJA  string `json:"reason_ja"`
+	ArticleJA string `json:"article_ja"`
+	RemedyJA  string `json:"remedy_ja"`
 	// Detail is extra context for the audit log (format, method, part).
 	Detail string `json:"detail,omitempty"`
 }
@@ -127,4 +137,28 @@ func NewRef() string {
 		panic(fmt.Sprintf("policy: crypto/rand failed: %v", err))
 	}
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))[:12]
+}
+
+// scrub replaces every found password in the verdict's evidence, details and
+// attachment names by its masked form: a password written into a file name
+// must not reach the log or the sender's explanation in clear.
+func (v *Verdict) scrub(secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	r := make([]string, 0, 2*len(secrets))
+	for _, s := range secrets {
+		r = append(r, s, secret.Mask(s))
+	}
+	rep := strings.NewReplacer(r...)
+	for i := range v.Findings {
+		f := &v.Findings[i]
+		f.Evidence, f.Detail = rep.Replace(f.Evidence), rep.Replace(f.Detail)
+		for k, d := range f.Data {
+			f.Data[k] = rep.Replace(d)
+		}
+	}
+	for i := range v.Attachments {
+		v.Attachments[i].Name = rep.Replace(v.Attachments[i].Name)
+	}
 }

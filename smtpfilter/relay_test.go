@@ -121,7 +121,7 @@ func TestFlagRelaysWithHeader(t *testing.T) {
 	pc := defaultPolicy()
 	pc.Rules = map[string]policy.RuleConfig{"attachment-unencrypted": {Action: "flag"}}
 	h := start(t, options{policy: pc})
-	msg := message(sender, external, "s", "b\n", "report.pdf", []byte("%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"))
+	msg := message(sender, external, "s", "b\n", "report.pdf", fixture(t, "pdf-plain.pdf"))
 	err, _ := h.send(h.dial(), sender, []string{external}, msg)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("DATA reply %d %s, want 250", code, text)

@@ -36,10 +36,10 @@ func tempfail(ref string) *smtp.SMTPError {
 }
 
 // Rejection formats a reject verdict as a multi-line 550 reply: one line per
-// finding, "5.7.1 [rule-id] explanation; remedy (ref REF)". go-smtp puts the
-// enhanced code only on the last line, so the earlier lines carry it
-// themselves (RFC 2034).
-func Rejection(v *policy.Verdict, ref string) *smtp.SMTPError {
+// finding, "5.7.1 [rule-id] what was wrong; how to fix it (ref REF)" from
+// the policy's explanation templates. go-smtp puts the enhanced code only on
+// the last line, so the earlier lines carry it themselves (RFC 2034).
+func Rejection(p *policy.Policy, v *policy.Verdict, ref string) *smtp.SMTPError {
 	findings := v.Deciding()
 	var lines []string
 	for i, f := range findings {
@@ -47,7 +47,11 @@ func Rejection(v *policy.Verdict, ref string) *smtp.SMTPError {
 			lines = append(lines, fmt.Sprintf("[%s] and %d more findings (ref %s)", f.Rule, len(findings)-i, ref))
 			break
 		}
-		lines = append(lines, findingLine(f, ref))
+		line := ascii(p.ReplyLine(f, ref))
+		if len(line) > maxReplyLine {
+			line = line[:maxReplyLine-3] + "..."
+		}
+		lines = append(lines, line)
 	}
 	if len(lines) == 0 {
 		lines = []string{fmt.Sprintf("Message rejected by policy (ref %s)", ref)}
@@ -56,15 +60,6 @@ func Rejection(v *policy.Verdict, ref string) *smtp.SMTPError {
 		lines[i] = "5.7.1 " + lines[i]
 	}
 	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: strings.Join(lines, "\n")}
-}
-
-func findingLine(f policy.Finding, ref string) string {
-	tail := fmt.Sprintf(" (ref %s)", ref)
-	text := ascii(fmt.Sprintf("[%s] %s; %s", f.Rule, f.Reason, f.Remedy))
-	if len(text)+len(tail) > maxReplyLine {
-		text = text[:maxReplyLine-len(tail)-3] + "..."
-	}
-	return text + tail
 }
 
 // ascii makes s safe for an SMTP reply line: printable ASCII only. Non-ASCII

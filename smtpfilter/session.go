@@ -239,7 +239,8 @@ func (s *session) Data(r io.Reader) (reply error) {
 	defer cancel()
 	env := policy.Envelope{From: tx.from, To: tx.rcpts, AuthUser: s.currentUser()}
 	began := time.Now()
-	verdict, err := cfg.Policy().Evaluate(ctx, env, buf, buf.Size())
+	pol := cfg.Policy()
+	verdict, err := pol.Evaluate(ctx, env, buf, buf.Size())
 	cfg.Metrics.Inspection(time.Since(began))
 	if err != nil {
 		cfg.Log.Error("policy evaluation failed", "ref", tx.ref, "error", err.Error())
@@ -248,7 +249,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 	}
 	rec.verdict = verdict
 	if verdict.Action >= policy.Hold {
-		return s.finish(rec.refused(Rejection(verdict, tx.ref), "policy"))
+		return s.finish(rec.refused(Rejection(pol, verdict, tx.ref), "policy"))
 	}
 
 	trace := traceInfo{helo: s.conn.Hostname(), ip: s.ip.String(), tls: s.tls(), authUser: env.AuthUser}

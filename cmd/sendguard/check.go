@@ -79,7 +79,7 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 			Envelope policy.Envelope `json:"envelope"`
 			*policy.Verdict
 			Reply string `json:"reply,omitempty"`
-		}{ref, env, v, replyText(v, ref)}
+		}{ref, env, v, replyText(pol, v, ref)}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -87,7 +87,7 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 			return 0, err
 		}
 	} else {
-		printVerdict(stdout, env, v, ref)
+		printVerdict(stdout, pol, env, v, ref)
 	}
 	switch v.Action {
 	case policy.Flag:
@@ -145,11 +145,11 @@ func headerEnvelope(r io.ReaderAt) (string, []string) {
 	return from, to
 }
 
-func replyText(v *policy.Verdict, ref string) string {
+func replyText(p *policy.Policy, v *policy.Verdict, ref string) string {
 	if v.Action < policy.Hold {
 		return ""
 	}
-	e := smtpfilter.Rejection(v, ref)
+	e := smtpfilter.Rejection(p, v, ref)
 	lines := strings.Split(e.Message, "\n")
 	for i, l := range lines {
 		if i == len(lines)-1 {
@@ -164,7 +164,7 @@ func replyText(v *policy.Verdict, ref string) string {
 	return strings.Join(lines, "\n")
 }
 
-func printVerdict(w io.Writer, env policy.Envelope, v *policy.Verdict, ref string) {
+func printVerdict(w io.Writer, p *policy.Policy, env policy.Envelope, v *policy.Verdict, ref string) {
 	fmt.Fprintf(w, "verdict: %s (ref %s)\n", v.Action, ref)
 	fmt.Fprintf(w, "envelope: from <%s> to %s\n", env.From, strings.Join(bracket(env.To), ", "))
 	if rules := v.Rules(); len(rules) > 0 {
@@ -175,8 +175,8 @@ func printVerdict(w io.Writer, env policy.Envelope, v *policy.Verdict, ref strin
 	}
 	for _, f := range v.Findings {
 		fmt.Fprintf(w, "\n[%s] %s: %s\n", f.Rule, f.Action, f.Evidence)
-		fmt.Fprintf(w, "  %s\n  → %s\n", f.ReasonJA, f.RemedyJA)
-		fmt.Fprintf(w, "  %s\n  → %s\n", f.Reason, f.Remedy)
+		fmt.Fprintf(w, "  %s\n  （%s）\n%s", f.ReasonJA, f.ArticleJA, indent(f.RemedyJA, "    "))
+		fmt.Fprintf(w, "  %s\n  (%s)\n%s", f.Reason, f.Article, indent(f.Remedy, "    "))
 	}
 	if len(v.Attachments) > 0 {
 		fmt.Fprintf(w, "\nattachments:\n")
@@ -201,7 +201,7 @@ func printVerdict(w io.Writer, env policy.Envelope, v *policy.Verdict, ref strin
 			fmt.Fprintf(w, "  part %-6s %s  [%s, %s, %d bytes]  %s\n", a.Path, name, a.ContentType, format, a.Size, state)
 		}
 	}
-	if r := replyText(v, ref); r != "" {
+	if r := replyText(p, v, ref); r != "" {
 		fmt.Fprintf(w, "\nSMTP reply:\n%s\n", r)
 	}
 }
@@ -212,4 +212,16 @@ func bracket(addrs []string) []string {
 		out[i] = "<" + a + ">"
 	}
 	return out
+}
+
+// indent puts prefix before every line of s.
+func indent(s, prefix string) string {
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		b.WriteString(prefix + l + "\n")
+	}
+	return b.String()
 }

@@ -205,8 +205,10 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 
 func newAuditLogger(f *config.File, logger *slog.Logger, stderr io.Writer) (*slog.Logger, func(), error) {
 	dest := f.Log.Audit
+	// Audit lines are JSON whatever [log] format says: `sendguard report`
+	// and log pipelines read them.
 	if dest == "" || dest == "stderr" {
-		return logger.With("log", "audit"), func() {}, nil
+		return slog.New(slog.NewJSONHandler(stderr, nil)).With("log", "audit"), func() {}, nil
 	}
 	if dest == "stdout" {
 		return slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("log", "audit"), func() {}, nil

@@ -404,7 +404,9 @@ func FuzzCFB(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "office-*"))
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil && Identify(b) == FormatCFB {
-			f.Add(b)
+			// One spin instead of 100000: the same parsing, without
+			// 50 ms of SHA-512 per execution.
+			f.Add(bytes.ReplaceAll(b, []byte(`spinCount="100000"`), []byte(`spinCount="000001"`)))
 		}
 	}
 	for _, b := range syntheticOffice(f) {

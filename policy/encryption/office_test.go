@@ -410,7 +410,11 @@ func TestOfficePasswordChecker(t *testing.T) {
 			if c.Method() != tt.method {
 				t.Errorf("Method = %q, want %q", c.Method(), tt.method)
 			}
-			for pw, want := range map[string]bool{tt.pw: true, "wrong": false, "": false, docOwnerPW: false} {
+			cands := map[string]bool{tt.pw: true, "wrong": false}
+			if !strings.HasPrefix(tt.method, "Agile") { // 100000 rounds of SHA-512 each: keep it short
+				cands[""], cands[docOwnerPW], cands[tt.pw+"x"] = false, false, false
+			}
+			for pw, want := range cands {
 				if ok, err := c.Check(pw); err != nil || ok != want {
 					t.Errorf("Check(%q) = %v, %v; want %v", pw, ok, err, want)
 				}

@@ -282,47 +282,46 @@ func (sec *pdfSecurity) owner(pw []byte) bool {
 	return sec.userPadded(x)
 }
 
-// hash2B is ISO 32000-2 Algorithm 2.B (revision 6).
+// hash2B is ISO 32000-2 Algorithm 2.B (revision 6): SHA-256, then at
+// least 64 rounds of AES-128-CBC over 64 copies of password+K+udata and a
+// SHA-256/384/512 of the result chosen by its first 16 bytes mod 3, until
+// the last byte of the AES output is at most the round number - 32.
 func hash2B(pw, salt, udata []byte) []byte {
 	h := sha256.New()
 	h.Write(pw)
 	h.Write(salt)
 	h.Write(udata)
-	k := h.Sum(nil)
-	var e []byte
-	for i := 0; i < 64 || int(e[len(e)-1]) > i-32; i++ {
-		seq := make([]byte, 0, len(pw)+len(k)+len(udata))
-		seq = append(append(append(seq, pw...), k...), udata...)
-		k1 := repeat64(seq)
+	k := h.Sum(make([]byte, 0, sha512.Size))
+	buf := make([]byte, 0, 64*(len(pw)+sha512.Size+len(udata)))
+	e := make([]byte, cap(buf))
+	for i := 0; ; i++ {
+		buf = buf[:0]
+		for j := 0; j < 64; j++ {
+			buf = append(append(append(buf, pw...), k...), udata...)
+		}
 		blk, _ := aes.NewCipher(k[:16])
-		e = make([]byte, len(k1))
-		cipher.NewCBCEncrypter(blk, k[16:32]).CryptBlocks(e, k1)
+		e = e[:len(buf)] // a multiple of 16: 64 copies
+		cipher.NewCBCEncrypter(blk, k[16:32]).CryptBlocks(e, buf)
 		var mod int
 		for _, c := range e[:16] {
-			mod += int(c)
+			mod += int(c) // 256 = 1 (mod 3): the byte sum has the number's residue
 		}
 		switch mod % 3 {
 		case 0:
 			s := sha256.Sum256(e)
-			k = s[:]
+			k = append(k[:0], s[:]...)
 		case 1:
 			s := sha512.Sum384(e)
-			k = s[:]
+			k = append(k[:0], s[:]...)
 		default:
 			s := sha512.Sum512(e)
-			k = s[:]
+			k = append(k[:0], s[:]...)
+		}
+		if i >= 63 && int(e[len(e)-1]) <= i+1-32 {
+			break
 		}
 	}
 	return k[:32]
-}
-
-// bytes64 repeats b 64 times (a multiple of 16 bytes, since 64 is).
-func repeat64(b []byte) []byte {
-	out := make([]byte, 0, 64*len(b))
-	for i := 0; i < 64; i++ {
-		out = append(out, b...)
-	}
-	return out
 }
 
 // aesHash is the revision 5/6 password hash.

@@ -12,6 +12,7 @@ import (
 	"math/rand"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -372,11 +373,13 @@ func rarFixtures() map[string][]byte {
 	}
 }
 
-var rarFixtureCache = rarFixtures()
+// rarFixtureCache builds the fixtures once, when a test first needs them
+// (key derivations make it take a moment).
+var rarFixtureCache = sync.OnceValue(rarFixtures)
 
 func rarFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, ok := rarFixtureCache[name]
+	b, ok := rarFixtureCache()[name]
 	if !ok {
 		t.Fatalf("no RAR fixture %q", name)
 	}
@@ -684,7 +687,7 @@ func BenchmarkRARPassword(b *testing.B) {
 // FuzzRAR feeds mutated RAR archives to Inspect and the password checker.
 // Run: go test -fuzz FuzzRAR -fuzztime 30s ./policy/encryption/
 func FuzzRAR(f *testing.F) {
-	for _, b := range rarFixtureCache {
+	for _, b := range rarFixtureCache() {
 		f.Add(b)
 	}
 	lim := Limits{MaxEntries: 64, MaxBytes: 1 << 20}
@@ -715,6 +718,21 @@ func FuzzRAR(f *testing.F) {
 			case tgt4Stored:
 				c.rar4StoredOpens(&tg, key16, key16)
 			}
+		}
+	})
+}
+
+// The key derivations alone, per candidate.
+func BenchmarkRARKeys(b *testing.B) {
+	salt8, salt16 := make([]byte, 8), make([]byte, 16)
+	b.Run("rar4-sha1-2^18", func(b *testing.B) {
+		for b.Loop() {
+			rar4Keys(utf16LE("candidate"), salt8)
+		}
+	})
+	b.Run("rar5-pbkdf2-2^15+32", func(b *testing.B) {
+		for b.Loop() {
+			rar5Keys([]byte("candidate"), salt16, 15)
 		}
 	})
 }

@@ -49,8 +49,8 @@ import (
 const (
 	szSigLen     = 32       // signature header
 	szMaxCoders  = 64       // coders, and in/out streams, per folder (7-Zip's limit)
-	szMaxHeader  = 64 << 20 // a (decoded) header larger than this is unscannable
-	szMaxDict    = 64 << 20 // largest LZMA dictionary allocated to read content
+	szMaxHeader  = 16 << 20 // a (decoded) header larger than this is unscannable
+	szMaxDict    = 32 << 20 // largest LZMA dictionary allocated to read content
 	szMaxNameLen = 32 << 10 // UTF-16 units in one name
 )
 
@@ -565,9 +565,9 @@ type szStreams struct {
 	subCRC    []uint32
 }
 
-func (r *szReader) readPackInfo(s *szStreams) {
+func (r *szReader) readPackInfo(s *szStreams, maxEntries int) {
 	s.packPos = r.number()
-	n := r.count("pack streams", 1<<30)
+	n := r.count("pack streams", szMaxCoders*(maxEntries+1))
 	r.waitID(szSize)
 	if r.err != nil {
 		return
@@ -588,9 +588,12 @@ func (r *szReader) readPackInfo(s *szStreams) {
 	}
 }
 
-func (r *szReader) readUnpackInfo(s *szStreams) {
+func (r *szReader) readUnpackInfo(s *szStreams, maxEntries int) {
 	r.waitID(szFolderID)
-	n := r.count("folders", 1<<30)
+	n := r.count("folders", len(r.b))
+	if n > maxEntries {
+		r.fail("%w", errTooManyEntries)
+	}
 	if r.byte() != 0 && r.err == nil {
 		r.fail("folders stored outside the header are not supported")
 	}
@@ -718,11 +721,11 @@ func (r *szReader) readStreamsInfo(maxEntries int) szStreams {
 	var s szStreams
 	t := r.number()
 	if t == szPackInfo {
-		r.readPackInfo(&s)
+		r.readPackInfo(&s, maxEntries)
 		t = r.number()
 	}
 	if t == szUnpackInfo {
-		r.readUnpackInfo(&s)
+		r.readUnpackInfo(&s, maxEntries)
 		t = r.number()
 	}
 	if t == szSubStreamsInfo {
@@ -1328,8 +1331,9 @@ func (s *scanner) nestedEntry7z(rd io.Reader, a *szArchive, f *szFile, depth int
 // all of them must reach the folder's output. The coders must be Copy,
 // LZMA, LZMA2, Deflate, BZip2 and (with key) 7zAES. An LZMA dictionary is
 // clamped to the declared output size; for the last coder also to
-// readMax, the most the caller will read (a decoder never looks further
-// back than it has written); any other over szMaxDict is refused.
+// readMax, the most the caller will read, when that is at most szMaxDict
+// (a decoder never looks further back than it has written); a dictionary
+// still over szMaxDict is refused.
 func (st *szStreams) folderReader(r io.ReaderAt, fi, k int, key []byte, n int, readMax int64) (io.Reader, error) {
 	f := &st.folders[fi]
 	order, full := f.path(k)
@@ -1344,13 +1348,13 @@ func (st *szStreams) folderReader(r io.ReaderAt, fi, k int, key []byte, n int, r
 	p := f.packIndex + k
 	var rd io.Reader = io.NewSectionReader(r, st.packOffset(p), int64(st.packSizes[p]))
 	for i, ci := range order {
-		dictCap := int64(szMaxDict)
-		if i == len(order)-1 {
-			dictCap = min(dictCap, max(readMax, lzma.MinDictCap))
+		dictCap, clamp := int64(szMaxDict), false
+		if i == len(order)-1 && readMax <= szMaxDict {
+			dictCap, clamp = max(readMax, lzma.MinDictCap), true
 		}
 		var err error
 		out := f.unpack[f.firstStream(ci, false)]
-		if rd, err = szCoderReader(rd, f.coders[ci], out, key, dictCap, i == len(order)-1); err != nil {
+		if rd, err = szCoderReader(rd, f.coders[ci], out, key, dictCap, clamp); err != nil {
 			return nil, err
 		}
 	}

@@ -47,9 +47,12 @@ var (
 	onlineServiceData string
 )
 
-// FileSharingData and OnlineServiceData are the shipped lists, in the
-// recipient.List file format.
-func FileSharingData() string   { return fileSharingData }
+// FileSharingData is the shipped list of file-exchange services
+// (data/filesharing.txt), in the recipient.List file format.
+func FileSharingData() string { return fileSharingData }
+
+// OnlineServiceData is the shipped list of online services
+// (data/onlineservice.txt), in the recipient.List file format.
 func OnlineServiceData() string { return onlineServiceData }
 
 // Rule ids (the same strings as the policy package's constants).

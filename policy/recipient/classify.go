@@ -126,7 +126,7 @@ func (v Verdict) Rules() []string {
 	case OnlineService:
 		r = append(r, RuleOnlineService)
 	}
-	if !v.Verified && v.Class != Verified {
+	if !v.Verified {
 		r = append(r, RuleUnverified)
 	}
 	if v.Resolution == Unresolvable {

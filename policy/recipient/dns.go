@@ -68,6 +68,10 @@ type DNSConfig struct {
 	UnknownTTL time.Duration
 }
 
+// ednsSize is the EDNS0 UDP payload size advertised (the DNS Flag Day 2020
+// value, which avoids IP fragmentation).
+const ednsSize = 1232
+
 // defaultNegativeTTL is used for a negative answer without an SOA record.
 const defaultNegativeTTL = 60 * time.Second
 
@@ -125,7 +129,7 @@ func newDNSChecker(cfg DNSConfig) (*dnsChecker, error) {
 	}
 	return &dnsChecker{
 		cfg:  cfg,
-		udp:  &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: dns.DefaultMsgSize},
+		udp:  &dns.Client{Net: "udp", Timeout: cfg.Timeout, UDPSize: ednsSize},
 		tcp:  &dns.Client{Net: "tcp", Timeout: cfg.Timeout},
 		now:  time.Now,
 		lru:  list.New(),
@@ -351,7 +355,7 @@ func (c *dnsChecker) exchange(ctx context.Context, name string, qtype uint16) (*
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	m.RecursionDesired = true
-	m.SetEdns0(dns.DefaultMsgSize, false)
+	m.SetEdns0(ednsSize, false)
 	var lastErr error
 	for attempt := 0; attempt < c.cfg.Attempts; attempt++ {
 		if ctxDone(ctx) {

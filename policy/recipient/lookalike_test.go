@@ -156,7 +156,7 @@ func mutate(r *rand.Rand, d string) string {
 func TestNearestMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	ix := newLookIndex(randomDomains(r, 1000))
-	n := 2000
+	n := 1000
 	if raceEnabled || testing.Short() {
 		n = 200
 	}

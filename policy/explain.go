@@ -1,0 +1,43 @@
+package policy
+
+import (
+	"log/slog"
+
+	"github.com/sendguard/sendguard/policy/explain"
+)
+
+// explainInput is a finding as the explanation templates see it.
+func explainInput(f Finding, ref string) explain.Input {
+	return explain.Input{Rule: f.Rule, Variant: f.Variant, Action: f.Action.String(), Evidence: f.Evidence, Detail: f.Data, Ref: ref}
+}
+
+// explain fills a finding's texts in Japanese and English from the
+// policy's templates.
+func (p *Policy) explain(f Finding) Finding {
+	ja, en, err := p.catalog.Both(explainInput(f, ""))
+	if err != nil {
+		// An override failed at render time: the shipped text was used.
+		slog.Warn("explanation template failed; the shipped text was used", "rule", f.Rule, "error", err.Error())
+	}
+	f.Reason, f.Article, f.Remedy = en.Summary, en.Rule, en.Remedy
+	f.ReasonJA, f.ArticleJA, f.RemedyJA = ja.Summary, ja.Rule, ja.Remedy
+	return f
+}
+
+// ReplyLine is the finding's English one-liner for the SMTP reply:
+// "[rule-id] what was wrong; how to fix it (ref REF)", printable ASCII,
+// short enough for one reply line.
+func (p *Policy) ReplyLine(f Finding, ref string) string {
+	return p.catalog.ReplyLine(explainInput(f, ref))
+}
+
+// Explanation renders a finding in both languages with its reference, as
+// the report mail shows it.
+func (p *Policy) Explanation(f Finding, ref string) (ja, en explain.Text) {
+	ja, en, _ = p.catalog.Both(explainInput(f, ref))
+	return ja, en
+}
+
+// Catalog is the explanation catalog in force (shipped texts with the
+// administrator's overrides).
+func (p *Policy) Catalog() *explain.Catalog { return p.catalog }
