@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sendguard/sendguard/policy"
 
@@ -99,6 +100,20 @@ func (f *File) check() Errors {
 			add("upstream.tls_ca_file", "%v", err)
 		}
 	}
+	if f.Explain.RateLimit < 0 {
+		add("explain.rate_limit", "must be positive")
+	}
+	if d := f.Incidents.BatchDelay.Duration; d >= 60*time.Minute {
+		add("incidents.batch_delay", "must be well under 60 minutes (遵守事項 第2: report within 60 minutes); at most 5m is used")
+	}
+	for _, c := range f.Incidents.Contacts {
+		if !strings.Contains(c, "@") {
+			add("incidents.contacts", "not an address: %q", c)
+		}
+	}
+	if len(f.Incidents.Contacts) > 0 && f.Incidents.From == "" && !strings.Contains(f.Explain.From, "@") {
+		add("incidents.from", "incident notices need a sender: set incidents.from or explain.from")
+	}
 	names := map[string]bool{}
 	for i, d := range f.Report.Departments {
 		key := fmt.Sprintf("report.departments.%d", i)
@@ -120,7 +135,9 @@ func (f *File) check() Errors {
 	switch f.Explain.Mode {
 	case "reply":
 	case "mail":
-		add("explain.mode", "mode \"mail\" is not available in this version; use \"reply\"")
+		if !strings.Contains(f.Explain.From, "@") {
+			add("explain.from", "mode \"mail\" needs explain.from, a postmaster address the reports come from")
+		}
 	default:
 		add("explain.mode", "must be reply or mail, not %q", f.Explain.Mode)
 	}

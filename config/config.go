@@ -27,6 +27,8 @@ type File struct {
 	Explain  Explain  `toml:"explain"`
 	Log      Log      `toml:"log"`
 	Report   Report   `toml:"report"`
+	// Incidents is where security incident notices go (遵守事項 第2).
+	Incidents Incidents `toml:"incidents"`
 	// PolicyRef names a separate policy file; when set, the policy sections
 	// ([domains], [rules.*], [limits], [attachments]) are read from it.
 	PolicyRef PolicyRef `toml:"policy"`
@@ -102,6 +104,10 @@ type Admin struct {
 type Explain struct {
 	Mode string `toml:"mode"` // reply | mail
 	From string `toml:"from"`
+	// RateLimit reports and notices per sender per RateWindow (default 10
+	// per hour).
+	RateLimit  int      `toml:"rate_limit"`
+	RateWindow Duration `toml:"rate_window"`
 	// Templates override the explanation texts: rule id → language (ja,
 	// en) → part (summary, rule, remedy; reply in English) → Go
 	// text/template, e.g. [explain.templates."attachment-unencrypted".ja].
@@ -115,6 +121,17 @@ type Log struct {
 	// Audit is where the per-message audit lines go: "" or "stderr" for the
 	// log stream, or a file path (appended).
 	Audit string `toml:"audit"`
+}
+
+// Incidents is the [incidents] section.
+type Incidents struct {
+	// Contacts are the security contact's addresses; none = no notices.
+	Contacts []string `toml:"contacts"`
+	// From is the notices' sender (default: explain.from).
+	From string `toml:"from"`
+	// BatchDelay collects incidents for at most this long before a notice
+	// goes out (default 0: at once; at most 5m; never 60m or more).
+	BatchDelay Duration `toml:"batch_delay"`
 }
 
 // Report is the [report] section, read by `sendguard report`.

@@ -36,6 +36,13 @@ type RuleConfig struct {
 	// ExemptSenders are envelope senders the rule does not apply to:
 	// "user@example.co.jp", "*@legal.example.co.jp" or "@legal.example.co.jp".
 	ExemptSenders []string `toml:"exempt_senders"`
+	// Incident marks findings of this rule as security incidents, reported
+	// to [incidents] contacts (default: true for password-in-body,
+	// recipient-domain-lookalike and recipient-domain-anonymous).
+	Incident *bool `toml:"incident"`
+	// FlagNotice mails the sender a short notice when this rule flags a
+	// message that was sent.
+	FlagNotice bool `toml:"flag_notice"`
 }
 
 // LimitsConfig bounds the work spent on one message. Anything past a limit is

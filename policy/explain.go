@@ -6,9 +6,24 @@ import (
 	"github.com/sendguard/sendguard/policy/explain"
 )
 
-// explainInput is a finding as the explanation templates see it.
-func explainInput(f Finding, ref string) explain.Input {
+// ExplainInput is the finding as the explanation templates see it.
+func (f Finding) ExplainInput(ref string) explain.Input {
 	return explain.Input{Rule: f.Rule, Variant: f.Variant, Action: f.Action.String(), Evidence: f.Evidence, Detail: f.Data, Ref: ref}
+}
+
+func explainInput(f Finding, ref string) explain.Input { return f.ExplainInput(ref) }
+
+// IsIncident reports whether findings of the rule are security incidents
+// to be reported to the security contact (遵守事項 第2).
+func (p *Policy) IsIncident(rule string) bool {
+	r := p.rules[rule]
+	return r != nil && r.incident
+}
+
+// WantsFlagNotice reports whether the sender is told when the rule flags.
+func (p *Policy) WantsFlagNotice(rule string) bool {
+	r := p.rules[rule]
+	return r != nil && r.flagNotice
 }
 
 // explain fills a finding's texts in Japanese and English from the

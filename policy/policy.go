@@ -34,10 +34,12 @@ type Policy struct {
 }
 
 type rule struct {
-	id     string
-	action Action
-	scope  Scope
-	exempt []string // lower-case patterns: "a@b", "*@b" or "@b"
+	id         string
+	action     Action
+	scope      Scope
+	exempt     []string // lower-case patterns: "a@b", "*@b" or "@b"
+	incident   bool
+	flagNotice bool
 }
 
 // Issue is a problem in the policy file, named by its dotted key.
@@ -103,10 +105,14 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 
 	for _, id := range RuleIDs() {
 		def := ruleDefaults[id]
-		r := &rule{id: id, action: def.action, scope: def.scope}
+		r := &rule{id: id, action: def.action, scope: def.scope, incident: def.incident}
 		rc, set := cfg.Rules[id]
 		key := "rules." + id
 		if set {
+			if rc.Incident != nil {
+				r.incident = *rc.Incident
+			}
+			r.flagNotice = rc.FlagNotice
 			if rc.Action != "" {
 				a, err := ParseAction(rc.Action)
 				switch {

@@ -38,21 +38,22 @@ type ruleDefault struct {
 	action      Action
 	scope       Scope
 	implemented bool
+	incident    bool
 }
 
 // ruleDefaults are the defaults a new admin gets (architecture: "Defaults a
 // new admin gets").
 var ruleDefaults = map[string]ruleDefault{
-	RuleAttachmentUnencrypted: {Reject, ScopeExternal, true},
-	RuleAttachmentUnscannable: {Reject, ScopeExternal, true},
-	RulePasswordInBody:        {Reject, ScopeExternal, true},
-	RuleDomainUnverified:      {Flag, ScopeExternal, false},
-	RuleDomainLookalike:       {Reject, ScopeExternal, false},
-	RuleDomainAnonymous:       {Reject, ScopeExternal, false},
-	RuleDomainUnresolvable:    {Flag, ScopeExternal, false},
-	RuleRecipientsExposed:     {Reject, ScopeExternal, false},
-	RuleLinkFileSharing:       {Flag, ScopeExternal, false},
-	RuleLinkOnlineService:     {Flag, ScopeExternal, false},
+	RuleAttachmentUnencrypted: {Reject, ScopeExternal, true, false},
+	RuleAttachmentUnscannable: {Reject, ScopeExternal, true, false},
+	RulePasswordInBody:        {Reject, ScopeExternal, true, true},
+	RuleDomainUnverified:      {Flag, ScopeExternal, false, false},
+	RuleDomainLookalike:       {Reject, ScopeExternal, false, true},
+	RuleDomainAnonymous:       {Reject, ScopeExternal, false, true},
+	RuleDomainUnresolvable:    {Flag, ScopeExternal, false, false},
+	RuleRecipientsExposed:     {Reject, ScopeExternal, false, false},
+	RuleLinkFileSharing:       {Flag, ScopeExternal, false, false},
+	RuleLinkOnlineService:     {Flag, ScopeExternal, false, false},
 }
 
 // RuleIDs returns every known rule id in a stable order.

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sendguard/sendguard/metrics"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/policy"
 )
 
@@ -49,6 +50,10 @@ type Config struct {
 	Audit *slog.Logger
 	// Metrics may be nil.
 	Metrics *metrics.Metrics
+	// Explain says how blocked senders learn why.
+	Explain ExplainConfig
+	// Incidents receives incident findings (遵守事項 第2); nil = none.
+	Incidents *notify.Incidents
 }
 
 // Server is sendguard's SMTP server.

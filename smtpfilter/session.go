@@ -1,6 +1,7 @@
 package smtpfilter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -171,7 +172,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return errNoMail
 	}
 	if s.up == nil {
-		return s.upstreamError(errors.New("upstream connection lost"), true, s.tx.ref)
+		return s.upstreamError(errUpstreamLost, true, s.tx.ref)
 	}
 	if err := s.up.Rcpt(to, opts); err != nil {
 		s.dropUpstreamIfBroken(err)
@@ -248,7 +249,21 @@ func (s *session) Data(r io.Reader) (reply error) {
 		return s.finish(rec.withReply(tempfail(tx.ref)))
 	}
 	rec.verdict = verdict
+	s.reportIncidents(pol, verdict, tx)
 	if verdict.Action >= policy.Hold {
+		if cfg.Explain.Mail {
+			hdr := headerSection(buf, buf.Size())
+			if ok, why := s.mayWrite(tx.from, hdr); !ok {
+				rec.detail = "no report: " + why
+			} else if err := s.mailReport(pol, verdict, tx, hdr); err != nil {
+				cfg.Log.Warn("report to the sender not sent; rejecting in the session instead", "ref", tx.ref, "error", err.Error())
+				rec.detail = "report failed"
+			} else {
+				rec.result = "reported"
+				rec.write()
+				return nil
+			}
+		}
 		return s.finish(rec.refused(Rejection(pol, verdict, tx.ref), "policy"))
 	}
 
@@ -259,7 +274,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 	up := s.up
 	s.mu.Unlock()
 	if up == nil {
-		return s.finish(rec.withReply(s.upstreamError(errors.New("upstream connection lost"), false, tx.ref)))
+		return s.finish(rec.withReply(s.upstreamError(errUpstreamLost, false, tx.ref)))
 	}
 	began = time.Now()
 	queued, err := up.Data(msg)
@@ -276,6 +291,9 @@ func (s *session) Data(r io.Reader) (reply error) {
 	cfg.Metrics.Relay(time.Since(began))
 	rec.result, rec.upstream = "relayed", queued
 	rec.write()
+	if verdict.Action == policy.Flag {
+		s.sendFlagNotice(pol, verdict, tx, headerSection(buf, buf.Size()))
+	}
 	return nil
 }
 
@@ -332,6 +350,12 @@ func (s *session) upstreamError(err error, atRcpt bool, ref string) error {
 	s.srv.cfg.Log.Warn("upstream failure", "ref", ref, "class", class, "error", err.Error())
 	return &smtp.SMTPError{Code: 451, EnhancedCode: code, Message: msg + " (ref " + ref + ")"}
 }
+
+// errUpstreamLost: the upstream connection went away between commands.
+var errUpstreamLost = errors.New("upstream connection lost")
+
+// bytesReader reads a built message.
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // connectError marks a failure to open the upstream connection (as opposed
 // to losing it later).

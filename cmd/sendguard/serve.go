@@ -21,6 +21,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/metrics"
+	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
 )
@@ -63,6 +64,25 @@ func serveCmd(args []string, stderr io.Writer) error {
 		return &exitError{code: exitConfig, err: err}
 	}
 	cfg.Metrics = g.metrics
+	cfg.Explain = smtpfilter.ExplainConfig{
+		Mail:    f.Explain.Mode == "mail",
+		From:    f.Explain.From,
+		Limiter: notify.NewRateLimiter(f.Explain.RateLimit, f.Explain.RateWindow.Duration, nil),
+	}
+	if len(f.Incidents.Contacts) > 0 {
+		incidents, err := newIncidents(f, cfg.Upstream, logger)
+		if err != nil {
+			return &exitError{code: exitConfig, err: err}
+		}
+		cfg.Incidents = incidents
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := incidents.Close(ctx); err != nil {
+				logger.Error("incident notices left unsent at shutdown", "error", err.Error())
+			}
+		}()
+	}
 	if cfg.TLSConfig != nil {
 		g.cert.Store(&cfg.TLSConfig.Certificates[0])
 		cfg.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -189,6 +209,25 @@ func restartOnlyChanges(old, new *config.File) []string {
 		keys = append(keys, "server")
 	}
 	return keys
+}
+
+// newIncidents starts the incident notifier: notices go through the
+// upstream, on connections of their own, to the security contacts.
+func newIncidents(f *config.File, up smtpfilter.Upstream, logger *slog.Logger) (*notify.Incidents, error) {
+	delay, err := notify.CheckBatchDelay(f.Incidents.BatchDelay.Duration)
+	if err != nil {
+		return nil, fmt.Errorf("incidents.batch_delay: %w", err)
+	}
+	from := f.Incidents.From
+	if from == "" {
+		from = f.Explain.From
+	}
+	return notify.NewIncidents(notify.IncidentConfig{
+		From: from, To: f.Incidents.Contacts, BatchDelay: delay, Hostname: f.Server.Hostname, Log: logger,
+		Send: func(ctx context.Context, from string, to []string, msg []byte) error {
+			return smtpfilter.SendVia(ctx, up, from, to, msg)
+		},
+	})
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {

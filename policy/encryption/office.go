@@ -45,8 +45,9 @@ import (
 // maxInspectSpin bounds the Agile spin count Inspect pays for when it
 // tries a built-in password (Office writes 100000; [MS-OFFCRYPTO] allows
 // up to 10000000, seconds of CPU per trial). Above it the file is
-// unscannable rather than assumed to need a password.
-const maxInspectSpin = 1000000
+// unscannable rather than assumed to need a password. (A variable only so
+// that FuzzCFB can lower it.)
+var maxInspectSpin = 1000000
 
 // Built-in passwords ([MS-OFFCRYPTO] 2.4.2.3).
 const (

@@ -7,10 +7,11 @@ package encryption
 // not used: it does not expose a folder's coders, so content encryption is
 // only seen as ReadError{Encrypted: true} when an entry is opened and
 // read, which runs the 7zAES key derivation (2^19 SHA-256 rounds, more if
-// the archive asks for it) and the decompressors on every inspection; it
-// decodes the whole header with dictionary sizes taken from the file; and
-// it pulls in ten modules (brotli, lz4, zstd, ppmd, afero, an LRU cache, ...)
-// for codecs we never need. What Inspect needs is small: the signature
+// the archive asks for it, up to 2^24) and the decompressors on every
+// inspection; it has no byte budget and no hook to check that the packed
+// streams cover the file (appended or hidden data); and it pulls in about
+// ten modules (brotli, lz4, zstd, ppmd, afero, an LRU cache, ...) for
+// codecs we never need. What Inspect needs is small: the signature
 // header, the (possibly LZMA-compressed) header, and the coder list of
 // each folder. That is parsed here, strictly and within Limits; no key is
 // derived and no content is decompressed to decide. The only dependency is
@@ -18,7 +19,8 @@ package encryption
 // LZMA/LZMA2: a compressed header (7-Zip's default), plain folders for
 // nested archives, and the first bytes of an encrypted folder for the
 // password check. Dictionaries are clamped to the declared output size and
-// to szMaxDict, so a forged dictionary size cannot allocate gigabytes.
+// to szMaxDict (32 MiB), so a forged dictionary size cannot allocate
+// gigabytes.
 //
 // A folder is encrypted when every packed stream it reads is consumed by a
 // 7zAES coder (06F10701): that is how 7-Zip writes -p archives, also with
@@ -563,6 +565,7 @@ type szStreams struct {
 	subSizes  []uint64
 	subHasCRC []bool
 	subCRC    []uint32
+	offs      []int64 // offset of each pack stream, set by checkPack
 }
 
 func (r *szReader) readPackInfo(s *szStreams, maxEntries int) {
@@ -874,36 +877,31 @@ func (r *szReader) utf16z() string {
 
 // szArchive is a parsed 7z archive.
 type szArchive struct {
-	nextOff  int64 // offset of the next header (end of the packed streams)
-	empty    bool  // no header at all (an empty archive)
-	hdrEnc   bool  // the header is packed through 7zAES
-	hdr      *szStreams
-	main     szStreams
-	files    []szFile
-	numFiles int
+	nextOff int64 // offset of the next header (end of the packed streams)
+	empty   bool  // no header at all (an empty archive)
+	hdrEnc  bool  // the header is packed through 7zAES
+	hdr     *szStreams
+	main    szStreams
+	files   []szFile
 }
 
-// packOffset is the offset of pack stream i of s.
-func (s *szStreams) packOffset(i int) int64 {
-	off := int64(szSigLen) + int64(s.packPos)
-	for _, n := range s.packSizes[:i] {
-		off += int64(n)
-	}
-	return off
-}
+// packOffset is the offset of pack stream i of s (after checkPack).
+func (s *szStreams) packOffset(i int) int64 { return s.offs[i] }
 
 // checkPack checks that the pack streams of s lie inside the packed area
-// [32, end) and returns their extent.
+// [32, end), records their offsets, and returns their extent.
 func (s *szStreams) checkPack(end int64) (start, stop int64, err error) {
 	if s.packPos > uint64(end) {
 		return 0, 0, fmt.Errorf("its packed streams start past the end of the archive")
 	}
 	start = szSigLen + int64(s.packPos)
 	stop = start
-	for _, n := range s.packSizes {
+	s.offs = make([]int64, len(s.packSizes))
+	for i, n := range s.packSizes {
 		if n > uint64(end-stop) {
 			return 0, 0, fmt.Errorf("its packed streams extend past the header (truncated)")
 		}
+		s.offs[i] = stop
 		stop += int64(n)
 	}
 	return start, stop, nil

@@ -163,6 +163,8 @@ var zoneRecords = []string{
 	"short.test. 30 IN MX 10 mail.mx.test.",
 	"servfail.test. 300 IN A 192.0.2.5",
 	"drop.test. 300 IN A 192.0.2.6",
+	"loop1.test. 300 IN CNAME loop2.test.",
+	"loop2.test. 300 IN CNAME loop1.test.",
 }
 
 func newTestChecker(t *testing.T, z *testZone, cfg DNSConfig) *dnsChecker {
@@ -185,6 +187,7 @@ func TestDNSCheck(t *testing.T) {
 	z.servfail["servfail.test."] = true
 	z.drop["drop.test."] = true
 	z.noChase["alias-nochase.test."] = true
+	z.noChase["loop1.test."], z.noChase["loop2.test."] = true, true
 	c := newTestChecker(t, z, DNSConfig{Timeout: 2 * time.Second, Attempts: 2})
 	// The server drops the queries for drop.test: a short timeout for it
 	// alone, so that the others do not time out on a busy machine.
@@ -211,6 +214,7 @@ func TestDNSCheck(t *testing.T) {
 		{"nullmx.test", Unresolvable, "null MX"}, // even with an A record
 		{"servfail.test", Unknown, "SERVFAIL"},   // resolver failure: not our call
 		{"drop.test", Unknown, "timeout"},        // no answer: not our call
+		{"loop1.test", Unknown, "CNAME chain too long"},
 	}
 	for _, tc := range cases {
 		res, detail := checker(tc.domain).check(context.Background(), tc.domain)
@@ -227,9 +231,10 @@ func TestDNSCheck(t *testing.T) {
 			t.Errorf("%s (cached): %v, want %v", tc.domain, res, tc.res)
 		}
 	}
-	// servfail.test: MX once; drop.test: MX, 2 attempts.
-	if got := z.queries.Load() - before; got != 1+2 {
-		t.Errorf("second round: %d queries, want 3 (only the Unknown domains again)", got)
+	// servfail.test: MX once; drop.test: MX, 2 attempts; loop1.test: MX,
+	// maxCNAMEHops+1 names.
+	if got, want := z.queries.Load()-before, int64(1+2+maxCNAMEHops+1); got != want {
+		t.Errorf("second round: %d queries, want %d (only the Unknown domains again)", got, want)
 	}
 }
 
