@@ -10,6 +10,8 @@ type Config struct {
 	Limits      LimitsConfig          `toml:"limits"`
 	Attachments AttachmentsConfig     `toml:"attachments"`
 	Password    PasswordConfig        `toml:"password"`
+	Recipients  RecipientsConfig      `toml:"recipients"`
+	Links       LinksConfig           `toml:"links"`
 
 	// ExplainTemplates overrides explanation texts: rule id → language →
 	// part → Go text/template. It is read from [explain.templates] by the
@@ -24,6 +26,11 @@ type DomainsConfig struct {
 	Internal []string `toml:"internal"`
 	Verified []string `toml:"verified"`
 	DNSCheck bool     `toml:"dns_check"`
+	// DNSResolver is the resolver asked when DNSCheck is on (host:port);
+	// DNSTimeout bounds one query ("2s"). A timeout or SERVFAIL never
+	// makes a domain unresolvable.
+	DNSResolver string `toml:"dns_resolver"`
+	DNSTimeout  string `toml:"dns_timeout"`
 }
 
 // RuleConfig is one [rules.<id>] section.

@@ -124,6 +124,9 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 		}
 		v.scrub(secrets)
 	}
+	for _, f := range p.recipientFindings(ctx, env, m, applies) {
+		v.add(f)
+	}
 	for i, f := range v.Findings {
 		v.Findings[i] = p.explain(f)
 	}

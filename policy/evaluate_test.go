@@ -54,6 +54,11 @@ func compile(t *testing.T, cfg policy.Config) *policy.Policy {
 	if cfg.Domains.Internal == nil {
 		cfg.Domains.Internal = []string{"example.co.jp", "*.example.co.jp"}
 	}
+	if cfg.Domains.Verified == nil {
+		// The recipients of the attachment tests are verified partners, so
+		// that only the attachment rules speak.
+		cfg.Domains.Verified = []string{"partner.example.com", "other.example", "例え.jp"}
+	}
 	p, _, err := policy.Compile(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/sendguard/sendguard/policy/encryption"
 	"github.com/sendguard/sendguard/policy/explain"
 	"github.com/sendguard/sendguard/policy/inspect"
+	"github.com/sendguard/sendguard/policy/links"
 	"github.com/sendguard/sendguard/policy/recipient"
 )
 
@@ -27,10 +28,13 @@ type Policy struct {
 	exemptTypes map[string]bool
 	// zipCrypto is how a ZipCrypto-only protection counts: Pass (accept),
 	// Flag, or Reject (not protected).
-	zipCrypto       Action
-	plainContainers bool
-	password        passwordTrials
-	catalog         *explain.Catalog
+	zipCrypto        Action
+	plainContainers  bool
+	password         passwordTrials
+	catalog          *explain.Catalog
+	recipients       *recipient.Classifier
+	links            *links.Classifier
+	exposedThreshold int
 }
 
 type rule struct {
@@ -99,8 +103,10 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 	if len(cfg.Domains.Internal) == 0 {
 		warnf("domains.internal", "no internal domains: every recipient counts as external")
 	}
-	if cfg.Domains.DNSCheck {
-		warnf("domains.dns_check", "the DNS check is not implemented in this version and is ignored")
+	p.recipients, p.links = compileRecipients(cfg, errorf)
+	p.exposedThreshold = cfg.Recipients.ExposedThreshold
+	if p.exposedThreshold == 0 {
+		p.exposedThreshold = 5
 	}
 
 	for _, id := range RuleIDs() {

@@ -47,13 +47,13 @@ var ruleDefaults = map[string]ruleDefault{
 	RuleAttachmentUnencrypted: {Reject, ScopeExternal, true, false},
 	RuleAttachmentUnscannable: {Reject, ScopeExternal, true, false},
 	RulePasswordInBody:        {Reject, ScopeExternal, true, true},
-	RuleDomainUnverified:      {Flag, ScopeExternal, false, false},
-	RuleDomainLookalike:       {Reject, ScopeExternal, false, true},
-	RuleDomainAnonymous:       {Reject, ScopeExternal, false, true},
-	RuleDomainUnresolvable:    {Flag, ScopeExternal, false, false},
-	RuleRecipientsExposed:     {Reject, ScopeExternal, false, false},
-	RuleLinkFileSharing:       {Flag, ScopeExternal, false, false},
-	RuleLinkOnlineService:     {Flag, ScopeExternal, false, false},
+	RuleDomainUnverified:      {Flag, ScopeExternal, true, false},
+	RuleDomainLookalike:       {Reject, ScopeExternal, true, true},
+	RuleDomainAnonymous:       {Reject, ScopeExternal, true, true},
+	RuleDomainUnresolvable:    {Flag, ScopeExternal, true, false},
+	RuleRecipientsExposed:     {Reject, ScopeExternal, true, false},
+	RuleLinkFileSharing:       {Flag, ScopeExternal, true, false},
+	RuleLinkOnlineService:     {Flag, ScopeExternal, true, false},
 }
 
 // RuleIDs returns every known rule id in a stable order.

@@ -2,6 +2,7 @@ package smtpfilter_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -294,4 +295,26 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("audit: %v", lines)
 		}
 	})
+}
+
+func TestRecipientRulesOverSMTP(t *testing.T) {
+	h := start(t, options{})
+	plainMsg := func(to string) []byte { return message(sender, to, "ご挨拶", "お世話になっております。\n", "", nil) }
+
+	err, _ := h.send(h.dial(), sender, []string{"bob@partner-example.com"}, plainMsg("bob@partner-example.com"))
+	if code, text := smtpCode(err); code != 550 || !strings.Contains(text, "[recipient-domain-lookalike]") || !strings.Contains(text, "partner-example.com") {
+		t.Errorf("lookalike: %d %s", code, text)
+	}
+	err, _ = h.send(h.dial(), sender, []string{"x@yamada-shoji.jp"}, plainMsg("x@yamada-shoji.jp"))
+	if code, text := smtpCode(err); code != 250 {
+		t.Fatalf("unverified: %d %s, want 250 (flag)", code, text)
+	}
+	got := h.sink.Wait(1, 5*time.Second)
+	if len(got) != 1 || !bytes.Contains(got[0].Data, []byte("X-Sendguard-Verdict: flag; rules=recipient-domain-unverified; ref=")) {
+		t.Errorf("unverified domain not relayed with its flag")
+	}
+	lines := h.waitAudit(2)
+	if len(lines) != 2 || !strings.Contains(fmt.Sprint(lines[1]["findings"]), "yamada-shoji.jp") {
+		t.Errorf("audit does not name the domain: %v", lines)
+	}
 }

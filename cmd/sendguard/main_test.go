@@ -22,7 +22,7 @@ func writeConfig(t *testing.T, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "sendguard.toml")
-	cfg := "[upstream]\naddress = \"capture:" + filepath.Join(dir, "captured") + "\"\n[domains]\ninternal = [\"example.co.jp\"]\n" + extra
+	cfg := "[upstream]\naddress = \"capture:" + filepath.Join(dir, "captured") + "\"\n[domains]\ninternal = [\"example.co.jp\"]\nverified = [\"partner.example.com\", \"client.example.jp\", \"vendor.example.net\"]\n" + extra
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestPolicyLint(t *testing.T) {
 	}
 	bad := writeConfig(t, "[rules.attachment-unencrypted]\naction = \"hold\"\n")
 	code, out, _ = runCmd(t, "", "policy", "lint", "--config", bad)
-	if code == 0 || !strings.Contains(out, ":6: rules.attachment-unencrypted.action: hold is not available") {
+	if code == 0 || !strings.Contains(out, ":7: rules.attachment-unencrypted.action: hold is not available") {
 		t.Errorf("hold: exit %d\n%s", code, out)
 	}
 }

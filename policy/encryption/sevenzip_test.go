@@ -615,3 +615,29 @@ func BenchmarkSevenZipKey(b *testing.B) {
 		sevenZipKey(pw, nil, 19)
 	}
 }
+
+// Many small folders (one per file, as 7-Zip writes -ms=off) stay cheap,
+// including reading each plain file for nested inspection.
+func TestInspect7zManyFolders(t *testing.T) {
+	const n = 10000
+	h := szHdr{}
+	var packed []byte
+	for i := 0; i < n; i++ {
+		h.packSizes = append(h.packSizes, 1)
+		h.folders = append(h.folders, szCopyFolder)
+		h.unpack = append(h.unpack, []uint64{1})
+		h.names = append(h.names, "f"+strconv.Itoa(i))
+		packed = append(packed, 'x')
+	}
+	start := time.Now()
+	res := inspectBytes(szArchiveBytes(packed, h.bytes()), Limits{})
+	if res.Unscannable != "" || len(res.PlainEntries) != n {
+		t.Errorf("Unscannable %q, %d plain entries", res.Unscannable, len(res.PlainEntries))
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v", d)
+	}
+	if res := inspectBytes(szArchiveBytes(packed, h.bytes()), Limits{MaxEntries: n - 1}); !strings.Contains(res.Unscannable, "more than") {
+		t.Errorf("limit: %q", res.Unscannable)
+	}
+}
