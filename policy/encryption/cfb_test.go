@@ -399,7 +399,9 @@ func TestCFBLimits(t *testing.T) {
 
 // FuzzCFB feeds mutated compound files to Inspect and the Office
 // password checker. Seeds: the Office fixtures and synthetic files.
-// Run: go test -fuzz FuzzCFB -fuzztime 30s ./policy/encryption/
+// Run: go test -run "^$" -fuzz FuzzCFB -fuzztime 30s -fuzzminimizetime 100x ./policy/encryption/
+// (the seeds are a few KB: minimizing a new input by time would take the
+// whole run).
 func FuzzCFB(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "office-*"))
 	for _, p := range files {

@@ -491,7 +491,7 @@ func TestPNGUnpredict(t *testing.T) {
 
 // FuzzPDF feeds mutated PDFs to Inspect and the PDF password checker.
 // Seeds: the PDF fixtures and the hostile files above.
-// Run: go test -fuzz FuzzPDF -fuzztime 30s ./policy/encryption/
+// Run: go test -run "^$" -fuzz FuzzPDF -fuzztime 30s -fuzzminimizetime 100x ./policy/encryption/
 func FuzzPDF(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "pdf-*"))
 	for _, p := range files {

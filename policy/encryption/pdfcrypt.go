@@ -155,7 +155,9 @@ func parseSecurity(enc pdfDict, id0 []byte) (*pdfSecurity, error) {
 			if eff := enc.name("EFF"); eff != "" && eff != "Identity" {
 				sec.plainStreams += "; only embedded files are encrypted"
 			}
-		} else if strMethod != "" && strMethod != sec.method {
+		} else if strMethod == "" {
+			sec.notes = append(sec.notes, "strings (such as the document title) are not encrypted (/StrF is /Identity)")
+		} else if strMethod != sec.method {
 			sec.notes = append(sec.notes, fmt.Sprintf("strings use %s", strMethod))
 		}
 	case 3:

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -65,43 +66,51 @@ func (b *b64Reader) Read(p []byte) (int, error) {
 }
 
 // fill reads a chunk of input and decodes its complete groups.
+//
+// It goes line by line. A line of clean base64 (alphabet characters only,
+// then CR LF or LF; what mailers write) is decoded in one call of the
+// standard decoder; anything else goes through the lenient byte-by-byte path
+// (scan), which gives the same result as decoding the whole input byte by
+// byte: base64 groups are independent, and the fast path only takes whole
+// groups of alphabet characters, which scan would append to pend unchanged.
 func (b *b64Reader) fill() {
 	if b.in == nil {
 		b.in = make([]byte, 32*1024)
 	}
 	n, rerr := b.src.Read(b.in)
+	// Room for every group this chunk can complete, plus slack for the
+	// standard decoder, which stores 8 bytes at a time.
+	if need := (len(b.pend)+n)/4*3 + 8; cap(b.outBuf) < need {
+		b.outBuf = make([]byte, 0, need)
+	}
+	out := b.outBuf[:0]
 	corrupt := false
-	for _, c := range b.in[:n] {
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v':
-		case c == '=':
-			if !b.padded {
-				if len(b.pend)%4 < 2 {
-					corrupt = true
-					break
-				}
-				b.padded = true
+	in := b.in[:n]
+	for len(in) > 0 && !corrupt {
+		line := in
+		if i := bytes.IndexByte(in, '\n'); i >= 0 {
+			line, in = in[:i], in[i+1:] // the LF is whitespace
+		} else {
+			in = nil
+		}
+		if !b.padded {
+			if k := len(line); k > 0 && line[k-1] == '\r' {
+				line = line[:k-1] // the CR too
 			}
-		case b64val(c) >= 0 && !b.padded:
-			b.pend = append(b.pend, c)
-		default:
-			corrupt = true
+			if bytes.IndexByte(line, '\r') < 0 {
+				out, line = b.decodeClean(out, line)
+			}
 		}
-		if corrupt {
-			break
-		}
+		corrupt = b.scan(line)
 	}
 	k := len(b.pend) / 4 * 4
 	if (b.padded || corrupt || rerr != nil) && k < len(b.pend) {
 		k = len(b.pend) // the last, short group
 	}
-	if cap(b.outBuf) < k/4*3+3 {
-		b.outBuf = make([]byte, k/4*3+3)
-	}
-	m, _ := base64.RawStdEncoding.Decode(b.outBuf[:cap(b.outBuf)], b.pend[:k])
-	b.out = b.outBuf[:m]
+	out = b.decodePend(out, k)
+	b.out = out
+	b.outBuf = out
 	short := k%4 != 0
-	b.pend = append(b.pend[:0], b.pend[k:]...)
 	switch {
 	case corrupt:
 		b.err = errCorruptBase64
@@ -110,6 +119,84 @@ func (b *b64Reader) fill() {
 	case rerr != nil:
 		b.err = rerr
 	}
+}
+
+// decodeClean decodes the leading whole groups of line (which holds no CR or
+// LF) that are plain alphabet characters, first completing the group begun in
+// pend, and returns the rest of line for scan. It takes nothing it cannot
+// decode: the rest starts at the group holding the first character that is
+// not in the alphabet, or is the last 0-3 characters.
+func (b *b64Reader) decodeClean(out, line []byte) ([]byte, []byte) {
+	if len(b.pend) >= 4 {
+		out = b.decodePend(out, len(b.pend)/4*4)
+	}
+	if p := len(b.pend); p > 0 {
+		need := 4 - p
+		if len(line) < need {
+			return out, line
+		}
+		for _, c := range line[:need] {
+			if b64val(c) < 0 {
+				return out, line
+			}
+		}
+		b.pend = append(b.pend, line[:need]...)
+		line = line[need:]
+		out = b.decodePend(out, 4)
+	}
+	full := len(line) &^ 3
+	if full == 0 {
+		return out, line
+	}
+	if need := len(out) + full/4*3 + 8; cap(out) < need {
+		out = append(make([]byte, 0, need+len(out)), out...)
+	}
+	m, err := base64.RawStdEncoding.Decode(out[len(out):cap(out)], line[:full])
+	if err != nil {
+		// Not clean: a character outside the alphabet, or '='. What the
+		// decoder stored beyond len(out) is not kept.
+		return out, line
+	}
+	return out[:len(out)+m], line[full:]
+}
+
+// decodePend appends the decoding of pend[:k] to out and drops those
+// characters from pend. A short last group of one character does not decode
+// (the decoder's error is not needed: the caller knows the input is corrupt
+// then); what precedes it does.
+func (b *b64Reader) decodePend(out []byte, k int) []byte {
+	if k == 0 {
+		return out
+	}
+	if need := len(out) + k/4*3 + 8; cap(out) < need {
+		out = append(make([]byte, 0, need+len(out)), out...)
+	}
+	m, _ := base64.RawStdEncoding.Decode(out[len(out):cap(out)], b.pend[:k])
+	b.pend = append(b.pend[:0], b.pend[k:]...)
+	return out[:len(out)+m]
+}
+
+// scan is the lenient path: it appends the alphabet characters of s to pend,
+// skips whitespace, notes the padding, and reports whether s is corrupt (it
+// stops at the first fault).
+func (b *b64Reader) scan(s []byte) (corrupt bool) {
+	for _, c := range s {
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v':
+		case c == '=':
+			if !b.padded {
+				if len(b.pend)%4 < 2 {
+					return true
+				}
+				b.padded = true
+			}
+		case b64val(c) >= 0 && !b.padded:
+			b.pend = append(b.pend, c)
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func b64val(c byte) int {
@@ -169,22 +256,28 @@ func (q *qpReader) decodeLine(line []byte) []byte {
 			body = body[:len(body)-1]
 		}
 	}
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c == '=' {
-			if i == len(body)-1 { // soft line break (or a stray '=' at the end)
-				eol = nil
-				break
-			}
-			if i+2 < len(body) {
-				if h, ok := unhex(body[i+1], body[i+2]); ok {
-					dst = append(dst, h)
-					i += 2
-					continue
-				}
+	for len(body) > 0 {
+		// Runs without '=' are copied as they are.
+		i := bytes.IndexByte(body, '=')
+		if i < 0 {
+			dst = append(dst, body...)
+			break
+		}
+		dst = append(dst, body[:i]...)
+		body = body[i:]
+		if len(body) == 1 { // soft line break (or a stray '=' at the end)
+			eol = nil
+			break
+		}
+		if len(body) > 2 {
+			if h, ok := unhex(body[1], body[2]); ok {
+				dst = append(dst, h)
+				body = body[3:]
+				continue
 			}
 		}
-		dst = append(dst, c)
+		dst = append(dst, '=')
+		body = body[1:]
 	}
 	dst = append(dst, eol...)
 	q.buf = dst

@@ -28,6 +28,8 @@ var builtinLabels = []string{
 	"password for the attachment", "password for the attachments", "password for the attached file",
 	"password for the archive", "password to open the file", "password to open the zip",
 	"password to open the attachment",
+	// Partners abroad: the same statement in other languages.
+	"kennwort", "passwort", "mot de passe", "contraseña", "senha", "密码", "密碼", "口令", "비밀번호",
 }
 
 // ambiguousLabels are built in too, with the stricter rules.
