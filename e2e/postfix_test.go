@@ -106,6 +106,7 @@ audit = %q
 
 [domains]
 internal = ["example.co.jp"]
+verified = ["partner.example.com"]
 `, g.addr, dir, upstream, g.admin, g.audit)
 	g.config = filepath.Join(dir, "sendguard.toml")
 	g.writeConfig(t, strings.Join(extra, "\n"))

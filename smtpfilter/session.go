@@ -41,6 +41,9 @@ type session struct {
 
 // transaction is one MAIL FROM … DATA.
 type transaction struct {
+	// policy is the policy in force when the transaction began: a reload
+	// applies to the next transaction, never to one in flight.
+	policy   *policy.Policy
 	ref      string
 	from     string
 	mailOpts *smtp.MailOptions
@@ -123,7 +126,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errAuthRequired
 	}
 	s.resetLocked()
-	tx := &transaction{ref: policy.NewRef(), from: from, mailOpts: opts, started: time.Now()}
+	tx := &transaction{policy: s.srv.cfg.Policy(), ref: policy.NewRef(), from: from, mailOpts: opts, started: time.Now()}
 	if err := s.upstreamMail(tx); err != nil {
 		s.srv.cfg.Log.Warn("upstream refused MAIL", "ref", tx.ref, "error", err.Error())
 		return s.upstreamError(err, false, tx.ref)
@@ -240,7 +243,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 	defer cancel()
 	env := policy.Envelope{From: tx.from, To: tx.rcpts, AuthUser: s.currentUser()}
 	began := time.Now()
-	pol := cfg.Policy()
+	pol := tx.policy
 	verdict, err := pol.Evaluate(ctx, env, buf, buf.Size())
 	cfg.Metrics.Inspection(time.Since(began))
 	if err != nil {

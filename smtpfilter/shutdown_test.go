@@ -3,8 +3,11 @@ package smtpfilter_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sendguard/sendguard/policy"
 )
 
 func TestShutdownLetsMessagesFinish(t *testing.T) {
@@ -60,5 +63,46 @@ func TestShutdownDeadlineSays421(t *testing.T) {
 	}
 	if n := len(h.sink.Messages()); n != 0 {
 		t.Errorf("an unfinished message reached the sink")
+	}
+}
+
+// TestReloadDuringSession: a policy swapped while a transaction is open
+// applies to the next transaction; the one in flight finishes on the policy
+// it began with.
+func TestReloadDuringSession(t *testing.T) {
+	strict, _, err := policy.Compile(defaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lenientCfg := defaultPolicy()
+	lenientCfg.Rules = map[string]policy.RuleConfig{"attachment-unencrypted": {Action: "flag"}}
+	lenient, _, err := policy.Compile(lenientCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var current atomic.Pointer[policy.Policy]
+	current.Store(strict)
+	h := start(t, options{server: func(c *smtpConfig) { c.Policy = current.Load }})
+	msg := message(sender, external, "s", "b\n", "a.zip", plainZip(t, "a.txt", "x"))
+
+	c := h.dial()
+	if err := c.Mail(sender, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(external, nil); err != nil {
+		t.Fatal(err)
+	}
+	current.Store(lenient) // reload mid-transaction
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(msg)
+	if code, _ := smtpCode(w.Close()); code != 550 {
+		t.Errorf("transaction begun under the strict policy: %d, want 550", code)
+	}
+	err, _ = h.send(c, sender, []string{external}, msg)
+	if code, _ := smtpCode(err); code != 250 {
+		t.Errorf("next transaction, lenient policy: %d, want 250 (flag)", code)
 	}
 }
