@@ -3,18 +3,20 @@ package encryption
 // A small, bounded reader for [MS-CFB] compound files (OLE2), the
 // container of legacy Office documents and of encrypted OOXML.
 //
-// Why not github.com/richardlehane/mscfb (v1.0.9, read for this): it is a
-// general reader whose bounds are not ours. Sector offsets are computed
-// in uint32 ((sn+1)*sectorSize wraps for sector numbers past 1M with
-// 4096-byte sectors, so a hostile number reads another sector instead of
-// failing); setMiniStream allocates numMiniFatSectors*4 bytes up front
-// from a header count that is only checked against numFatSectors, itself
-// never checked against the file size (several GiB for a 4 KiB file);
-// nothing ties the work to Limits.MaxBytes; and File.Read keeps a cursor
-// in the shared directory entry, so two goroutines cannot read one stream.
-// We need very little of CFB (the root's streams, read from the start), so
-// ~300 lines written from the specification are easier to bound and to
-// fuzz than a dependency.
+// Why not github.com/richardlehane/mscfb (v1.0.9, the newest; read and
+// tried for this): it is a sound general reader for ordinary files, and
+// v1.0.9 caps its allocations, but it does not fail closed where we need
+// it to. A stream whose FAT chain runs into FREESECT (0xFFFFFFFF) reads
+// the file header as its last sector, without an error (fileOffset adds 1
+// to the sector number in uint32, which wraps to 0; tried on an
+// officecrypto-tool file with one FAT entry changed). Stream chains are not
+// checked for loops or shared sectors, stream sizes not against the file
+// size, and nothing ties the work to Limits.MaxBytes. File.Read and
+// File.ReadAt move a cursor kept in the shared directory entry, so two
+// goroutines cannot read one stream. We need very little of CFB (the root
+// storage's streams, read from the start), so a few hundred lines written
+// from the specification are easier to bound and to fuzz (FuzzCFB) than
+// a dependency (with its own, msoleps) that we would have to wrap anyway.
 //
 // Every count in the header is checked against the number of sectors the
 // file really has; every chain is walked with a step limit (a cycle is an

@@ -336,6 +336,10 @@ func TestCFBHostile(t *testing.T) {
 			s := lay.streams["WordDocument"]
 			le.PutUint32(fatEntry(b, s+1), s)
 		}), `stream "WordDocument" is corrupt`},
+		// mscfb v1.0.9 reads the file header as this sector.
+		{"stream chain runs into FREESECT", mod(func(b []byte) {
+			le.PutUint32(fatEntry(b, lay.streams["WordDocument"]+8), cfbFreeSect)
+		}), "chain points at sector 0xffffffff, outside the file"},
 		{"stream chain ends early", mod(func(b []byte) {
 			le.PutUint32(fatEntry(b, lay.streams["WordDocument"]), cfbEndOfChain)
 		}), "chain ends after 1 of 10 sectors"},

@@ -8,9 +8,13 @@
 // and [ZipPasswordChecker] test candidate passwords against encrypted ZIP
 // entries and verify a hit against the entry data, not only the check bytes.
 //
-// Only ZIP is inspected in depth so far; other formats are identified and
-// returned as Result{Format: f} until their inspectors are added to the
-// switch in scanner.inspect (inspect.go).
+// Formats inspected: ZIP (ZipCrypto, WinZip AES, PKWARE strong
+// encryption), 7z (AES, with or without encrypted headers), RAR 4 and 5,
+// PDF (standard security handler R2–R6: protected only when the empty user
+// password fails), Office (encrypted OOXML in CFB: Agile and Standard;
+// legacy .doc/.xls/.ppt with RC4, RC4 CryptoAPI or XOR; the built-in
+// VelvetSweatshop and PowerPoint passwords do not count), OpenPGP and
+// S/MIME. Password checkers exist for ZIP, 7z, RAR, PDF and Office.
 //
 // # ZIP
 //

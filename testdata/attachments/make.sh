@@ -210,7 +210,9 @@ new pdf-aes256-r5.pdf;           qe --encrypt "$pw" "$opw" 256 --force-R5 -- "$s
 new pdf-aes256-xref.pdf;         qpdf --object-streams=generate --encrypt "$pw" "$opw" 256 -- "$src" "$out/pdf-aes256-xref.pdf"
 new pdf-owner-only-xref.pdf;     qpdf --object-streams=generate --encrypt "" "$opw" 256 -- "$src" "$out/pdf-owner-only-xref.pdf"
 new pdf-aes128-xref.pdf;         qpdf --object-streams=generate --encrypt "$pw" "$opw" 128 --use-aes=y -- "$src" "$out/pdf-aes128-xref.pdf"
+new pdf-rc4-128-xref.pdf;        qe --object-streams=generate --encrypt "$pw" "$opw" 128 --use-aes=n -- "$src" "$out/pdf-rc4-128-xref.pdf"
 new pdf-rc4-40-xref.pdf;         qe --object-streams=generate --encrypt "$pw" "$opw" 40 -- "$src" "$out/pdf-rc4-40-xref.pdf"
+new pdf-aes256-r5-xref.pdf;      qe --object-streams=generate --encrypt "$pw" "$opw" 256 --force-R5 -- "$src" "$out/pdf-aes256-r5-xref.pdf"
 # Linearized: a first-page trailer at the start and the main one at the end.
 new pdf-aes256-linearized.pdf;   qpdf --linearize --encrypt "$pw" "$opw" 256 -- "$src" "$out/pdf-aes256-linearized.pdf"
 # The "trailer" keyword on its own line (Acrobat's and LibreOffice's layout):
