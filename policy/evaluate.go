@@ -118,7 +118,8 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 				tryable = append(tryable, o)
 			}
 		}
-		findings, secrets := p.passwordFindings(m, tryable, pwRule.action)
+		protected := displayName(openers[0].att.Name, openers[0].att.ContentType, openers[0].att.Path)
+		findings, secrets := p.passwordFindings(m, tryable, protected, pwRule.action)
 		for _, f := range findings {
 			v.add(f)
 		}

@@ -1,7 +1,11 @@
 package policy
 
 import (
+	"archive/zip"
+	"unicode/utf8"
+
 	"fmt"
+	"golang.org/x/text/encoding/japanese"
 	"io"
 	"strings"
 	"time"
@@ -121,11 +125,12 @@ func newOpener(a *inspect.Attachment, res encryption.Result, lim encryption.Limi
 //
 // It also returns the passwords it found (proved ones, and the values of
 // stated ones) so that the caller can mask them wherever they appear.
-func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action Action) ([]Finding, []string) {
+func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, protected string, action Action) ([]Finding, []string) {
 	texts := make([]secret.Text, 0, len(m.Texts))
 	for _, t := range m.Texts {
 		texts = append(texts, secret.Text{Path: t.Path, Kind: t.Kind, Content: t.Content})
 	}
+	texts = append(texts, zipComments(m)...)
 	found := p.password.finder.Find(texts)
 
 	var out []Finding
@@ -164,7 +169,7 @@ func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, action 
 		return out, nonEmpty(secrets)
 	}
 	st := found.Statements[0]
-	f := patternFinding(action, st)
+	f := patternFinding(action, st, protected)
 	if exhausted {
 		f.Detail += " trials=budget-exhausted"
 	}
@@ -208,13 +213,55 @@ func proofFinding(action Action, a *inspect.Attachment, c secret.Candidate, pw s
 	}
 }
 
-func patternFinding(action Action, st secret.Statement) Finding {
+func patternFinding(action Action, st secret.Statement, protected string) Finding {
 	return Finding{
 		Rule:     RulePasswordInBody,
 		Action:   action,
-		Evidence: st.Label,
+		Evidence: protected,
 		Variant:  "pattern",
 		Data:     map[string]string{"Where": st.Kind, "Label": st.Label},
 		Detail:   fmt.Sprintf("proof=pattern where=%s label=%s line=%d", st.Kind, st.Label, st.Line),
 	}
+}
+
+// maxZipComment bounds the comment text taken from one archive.
+const maxZipComment = 64 << 10
+
+// zipComments returns the archive and entry comments of the ZIP
+// attachments: text the recipient sees when opening the archive, where
+// senders also write passwords.
+func zipComments(m *inspect.Message) []secret.Text {
+	var out []secret.Text
+	for _, a := range m.Attachments {
+		zr, err := zip.NewReader(a.Content, a.Size)
+		if err != nil {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(zr.Comment)
+		for _, f := range zr.File {
+			if b.Len() > maxZipComment {
+				break
+			}
+			if f.Comment != "" {
+				b.WriteString("\n" + f.Comment)
+			}
+		}
+		if c := strings.TrimSpace(b.String()); c != "" {
+			out = append(out, secret.Text{Path: a.Path, Kind: "zip-comment", Content: decodeComment(c)})
+		}
+	}
+	return out
+}
+
+// decodeComment reads a ZIP comment: UTF-8 when valid, else Shift_JIS (what
+// Japanese Windows tools write).
+func decodeComment(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	if d, err := japanese.ShiftJIS.NewDecoder().String(s); err == nil {
+		return d
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -30,7 +30,8 @@ type msg struct {
 	plain, html        string
 	sjis, jis          bool // body charset
 	attach, name       string
-	forward            bool // wrap the body and attachment in a forwarded message/rfc822
+	forward            bool   // wrap the body and attachment in a forwarded message/rfc822
+	comment            string // set as the ZIP archive comment (as zip -z does)
 }
 
 var cases = []msg{
@@ -48,6 +49,7 @@ var cases = []msg{
 	{file: "12-pdf.eml", expect: "trial", note: "PDF with a user password", subject: "契約書", plain: "PDFのパスワード：secret123\n", attach: "pdf-aes256.pdf", name: "契約書.pdf"},
 	{file: "13-7z.eml", expect: "trial", note: "7z with encrypted headers", subject: "資料", plain: "パスワード：secret123\n", attach: "7z-aes-mhe.7z", name: "資料.7z"},
 	{file: "14-docx.eml", expect: "trial", note: "encrypted DOCX (Agile)", subject: "資料", plain: "パスワード：secret123\n", attach: "office-agile.docx", name: "資料.docx"},
+	{file: "15-zip-comment.eml", expect: "trial", note: "password in the ZIP archive's comment", subject: "資料", plain: "資料を送ります。\n", attach: "zipcrypto.zip", name: "資料.zip", comment: "解凍パスワード：secret123"},
 	{file: "20-sent-separately.eml", expect: "none", note: "パスワードは別途お送りします", subject: "資料", plain: "パスワードは別途お送りします。\n", attach: "zipcrypto.zip", name: "資料.zip"},
 	{file: "21-separate-english.eml", expect: "none", note: "password will follow in a separate mail", subject: "Documents", plain: "The password will follow in a separate mail.\n", attach: "zipcrypto.zip", name: "docs.zip"},
 	{file: "22-reset-link.eml", expect: "none", note: "password-reset boilerplate in a signature", subject: "資料", plain: "資料を送ります。\n--\nパスワードを忘れた場合は https://portal.example.co.jp/reset から再設定してください。\n", attach: "zipcrypto.zip", name: "資料.zip"},
@@ -66,6 +68,9 @@ func main() {
 			data, err = os.ReadFile(filepath.Join(dir, "..", "attachments", c.attach))
 			if err != nil {
 				log.Fatal(err)
+			}
+			if c.comment != "" {
+				data = withComment(data, c.comment)
 			}
 		}
 		m := build(c, data)
@@ -136,4 +141,18 @@ func b64(s string) string {
 	}
 	b.WriteString(e)
 	return b.String()
+}
+
+// withComment sets the archive comment of a ZIP without a comment: the end
+// of central directory record's last field (comment length) and the comment
+// after it (APPNOTE 4.3.16), as `zip -z` writes it.
+func withComment(zip []byte, comment string) []byte {
+	eocd := bytes.LastIndex(zip, []byte("PK\x05\x06"))
+	if eocd < 0 || eocd+22 != len(zip) {
+		log.Fatal("withComment: the ZIP already has a comment or no end record")
+	}
+	out := append([]byte(nil), zip...)
+	out[eocd+20] = byte(len(comment))
+	out[eocd+21] = byte(len(comment) >> 8)
+	return append(out, comment...)
 }
