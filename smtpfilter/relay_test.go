@@ -297,24 +297,65 @@ func TestTimeouts(t *testing.T) {
 	})
 }
 
+// TestRecipientRulesOverSMTP: each recipient and link rule's default action
+// as the client hears it, and the flag header on what is relayed.
 func TestRecipientRulesOverSMTP(t *testing.T) {
-	h := start(t, options{})
-	plainMsg := func(to string) []byte { return message(sender, to, "ご挨拶", "お世話になっております。\n", "", nil) }
-
-	err, _ := h.send(h.dial(), sender, []string{"bob@partner-example.com"}, plainMsg("bob@partner-example.com"))
-	if code, text := smtpCode(err); code != 550 || !strings.Contains(text, "[recipient-domain-lookalike]") || !strings.Contains(text, "partner-example.com") {
-		t.Errorf("lookalike: %d %s", code, text)
+	many := "a@one.example, b@two.example, c@three.example, d@four.example, e@five.example, f@six.example"
+	cases := []struct {
+		name     string
+		rcpts    []string
+		toHeader string
+		body     string
+		code     int
+		rule     string
+		evidence string
+	}{
+		{"lookalike", []string{"bob@partner-example.com"}, "", "", 550, "recipient-domain-lookalike", "partner-example.com"},
+		{"anonymous service", []string{"x@mailinator.com"}, "", "", 550, "recipient-domain-anonymous", "mailinator.com"},
+		{"exposed To list", []string{external}, many, "", 550, "recipients-exposed", "6"},
+		{"unverified domain", []string{"x@yamada-shoji.jp"}, "", "", 250, "recipient-domain-unverified", ""},
+		{"file-sharing link", []string{external}, "", "こちら→https://gigafile.nu/abc123 からどうぞ。", 250, "link-file-sharing", ""},
+		{"online-service link", []string{external}, "", "共有: https://docs.google.com/spreadsheets/d/xyz", 250, "link-online-service", ""},
+		{"online-service mail-in address", []string{"me.12345@m.evernote.com"}, "", "", 250, "link-online-service", ""},
 	}
-	err, _ = h.send(h.dial(), sender, []string{"x@yamada-shoji.jp"}, plainMsg("x@yamada-shoji.jp"))
-	if code, text := smtpCode(err); code != 250 {
-		t.Fatalf("unverified: %d %s, want 250 (flag)", code, text)
-	}
-	got := h.sink.Wait(1, 5*time.Second)
-	if len(got) != 1 || !bytes.Contains(got[0].Data, []byte("X-Sendguard-Verdict: flag; rules=recipient-domain-unverified; ref=")) {
-		t.Errorf("unverified domain not relayed with its flag")
-	}
-	lines := h.waitAudit(2)
-	if len(lines) != 2 || !strings.Contains(fmt.Sprint(lines[1]["findings"]), "yamada-shoji.jp") {
-		t.Errorf("audit does not name the domain: %v", lines)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := start(t, options{})
+			to := c.toHeader
+			if to == "" {
+				to = c.rcpts[0]
+			}
+			body := c.body
+			if body == "" {
+				body = "お世話になっております。\n"
+			}
+			msg := message(sender, to, "ご挨拶", body, "", nil)
+			err, _ := h.send(h.dial(), sender, c.rcpts, msg)
+			code, text := smtpCode(err)
+			if code != c.code {
+				t.Fatalf("client heard %d %s, want %d", code, text, c.code)
+			}
+			if code == 550 {
+				if !strings.Contains(text, "["+c.rule+"]") || !strings.Contains(text, c.evidence) {
+					t.Errorf("reply %q lacks [%s] and %q", text, c.rule, c.evidence)
+				}
+				if n := len(h.sink.Messages()); n != 0 {
+					t.Errorf("a rejected message reached the sink")
+				}
+				return
+			}
+			got := h.sink.Wait(1, 5*time.Second)
+			if len(got) != 1 {
+				t.Fatalf("sink holds %d messages", len(got))
+			}
+			hdr := string(got[0].Data[:bytes.Index(got[0].Data, []byte("\r\n\r\n"))])
+			if !strings.Contains(hdr, "X-Sendguard-Verdict: flag; rules=") || !strings.Contains(hdr, c.rule) {
+				t.Errorf("relayed without the flag for %s:\n%s", c.rule, hdr)
+			}
+			lines := h.waitAudit(1)
+			if len(lines) != 1 || !strings.Contains(fmt.Sprint(lines[0]["rules"]), c.rule) {
+				t.Errorf("audit rules: %v", lines)
+			}
+		})
 	}
 }
