@@ -83,6 +83,12 @@ func freeAddr(t *testing.T) string {
 // extra TOML appended (policy sections).
 func startGateway(t *testing.T, bin, upstream string, extra ...string) *gateway {
 	t.Helper()
+	return startGatewayWith(t, bin, upstream, "", extra...)
+}
+
+// startGatewayWith adds serverKeys to the [server] section.
+func startGatewayWith(t *testing.T, bin, upstream, serverKeys string, extra ...string) *gateway {
+	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{addr: freeAddr(t), admin: freeAddr(t), audit: filepath.Join(dir, "audit.log"), log: &syncBuffer{}, exited: make(chan struct{})}
 	g.baseCfg = fmt.Sprintf(`[server]
@@ -90,6 +96,7 @@ listen = %q
 hostname = "sendguard.example.co.jp"
 allowed_networks = ["127.0.0.0/8"]
 spool_dir = %q
+%s
 
 [upstream]
 address = %q
@@ -107,7 +114,7 @@ audit = %q
 [domains]
 internal = ["example.co.jp"]
 verified = ["partner.example.com"]
-`, g.addr, dir, upstream, g.admin, g.audit)
+`, g.addr, dir, serverKeys, upstream, g.admin, g.audit)
 	g.config = filepath.Join(dir, "sendguard.toml")
 	g.writeConfig(t, strings.Join(extra, "\n"))
 	g.cmd = exec.Command(bin, "serve", "--config", g.config)
