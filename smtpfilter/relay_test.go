@@ -359,3 +359,22 @@ func TestRecipientRulesOverSMTP(t *testing.T) {
 		})
 	}
 }
+
+// TestLineLengthLimit: max_line_length counts a line with its CRLF; one
+// byte more and the message is refused, never relayed.
+func TestLineLengthLimit(t *testing.T) {
+	h := start(t, options{server: func(c *smtpConfig) { c.MaxLineLength = 1000 }})
+	ok := message(sender, external, "s", strings.Repeat("x", 998)+"\n", "", nil)
+	err, _ := h.send(h.dial(), sender, []string{external}, ok)
+	if code, text := smtpCode(err); code != 250 {
+		t.Fatalf("a 998-character line: %d %s, want 250", code, text)
+	}
+	long := message(sender, external, "s", strings.Repeat("y", 999)+"\n", "", nil)
+	err, _ = h.send(h.dial(), sender, []string{external}, long)
+	if code, text := smtpCode(err); code != 550 || !strings.HasPrefix(text, "5.6.0") {
+		t.Errorf("a 999-character line: %d %s, want 550 5.6.0 (permanent: a retry cannot help)", code, text)
+	}
+	if got := h.sink.Messages(); len(got) != 1 {
+		t.Errorf("sink holds %d messages, want only the first", len(got))
+	}
+}

@@ -222,6 +222,9 @@ func (s *session) Data(r io.Reader) (reply error) {
 	guard := &lineGuard{r: r}
 	buf := spool.New(cfg.SpoolDir, cfg.SpoolMemoryBytes, 0)
 	defer buf.Close()
+	if tx.mailOpts != nil && tx.mailOpts.Size > 0 {
+		buf.Grow(tx.mailOpts.Size) // capped at the memory threshold by Grow
+	}
 
 	rec := auditRecord{tx: tx, session: s}
 	_, err := buf.ReadFrom(guard)
@@ -229,6 +232,10 @@ func (s *session) Data(r io.Reader) (reply error) {
 	switch {
 	case errors.Is(err, smtp.ErrDataTooLarge):
 		return s.finish(rec.refused(smtp.ErrDataTooLarge, "message too large"))
+	case errors.Is(err, smtp.ErrTooLongLine):
+		// A permanent property of the message: retrying cannot help.
+		return s.finish(rec.refused(&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+			Message: fmt.Sprintf("Message has a line longer than %d bytes; send long content as an attachment", cfg.MaxLineLength)}, "line too long"))
 	case err != nil:
 		// The client went away or timed out: nothing is relayed.
 		s.abortUpstream()

@@ -4,7 +4,6 @@
 package spool
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,17 +17,26 @@ const DefaultThreshold = 1 << 20
 // ErrTooLarge is returned by Write when the Buffer's limit is reached.
 var ErrTooLarge = errors.New("spool: size limit reached")
 
+// minChunk is the smallest piece of memory a Buffer allocates.
+const minChunk = 512
+
 // Buffer is written once, then read any number of times. It is not safe for
 // concurrent writes; reads through ReaderAt may run concurrently once writing
 // is done. Close removes the temporary file, if any; it is safe to call more
 // than once and from any path (defer it right after New).
+//
+// In memory, the content is a list of chunks, each new one as large as all
+// before it (or as Grow asked), so that a growing buffer is never copied.
 type Buffer struct {
 	dir       string
 	threshold int64
 	limit     int64
 
 	mu     sync.Mutex
-	mem    bytes.Buffer
+	chunks [][]byte // in memory: filled in order; a chunk never changes size
+	memCap int64    // total length of chunks
+	wi     int      // chunks[wi][woff] is where the next byte goes
+	woff   int
 	file   *os.File
 	size   int64
 	closed bool
@@ -61,13 +69,13 @@ func (b *Buffer) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("spool: create temp file: %w", err)
 		}
-		if _, err := f.Write(b.mem.Bytes()); err != nil {
+		if err := b.writeMem(f); err != nil {
 			f.Close()
 			os.Remove(f.Name())
 			return 0, fmt.Errorf("spool: write temp file: %w", err)
 		}
 		b.file = f
-		b.mem = bytes.Buffer{}
+		b.chunks, b.memCap, b.wi, b.woff = nil, 0, 0, 0
 	}
 	var n int
 	var err error
@@ -77,7 +85,7 @@ func (b *Buffer) Write(p []byte) (int, error) {
 			err = fmt.Errorf("spool: write temp file: %w", err)
 		}
 	} else {
-		n, _ = b.mem.Write(p)
+		n = b.appendMem(p)
 	}
 	b.size += int64(n)
 	if err == nil && tooLarge {
@@ -86,9 +94,75 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// appendMem copies p into the chunks, adding chunks as needed. The caller
+// has checked that size+len(p) stays within the threshold.
+func (b *Buffer) appendMem(p []byte) int {
+	n := 0
+	for n < len(p) {
+		if b.wi == len(b.chunks) {
+			held := b.size + int64(n)
+			c := max(held, int64(len(p)-n), minChunk)
+			c = max(min(c, b.threshold-held), 1)
+			b.chunks = append(b.chunks, make([]byte, c))
+			b.memCap += c
+		}
+		chunk := b.chunks[b.wi]
+		m := copy(chunk[b.woff:], p[n:])
+		n += m
+		b.woff += m
+		if b.woff == len(chunk) {
+			b.wi++
+			b.woff = 0
+		}
+	}
+	return n
+}
+
+// writeMem writes the content held in memory to w.
+func (b *Buffer) writeMem(w io.Writer) error {
+	left := b.size
+	for _, c := range b.chunks {
+		if left == 0 {
+			break
+		}
+		k := min(int64(len(c)), left)
+		if _, err := w.Write(c[:k]); err != nil {
+			return err
+		}
+		left -= k
+	}
+	return nil
+}
+
+// Grow makes room in memory for n more bytes, so that writing that many
+// (a message of a known size, say from MAIL … SIZE=) takes one allocation
+// instead of a series of them. It is only a hint: it does nothing when the
+// buffer is on disk or closed, or when n more bytes would not stay in memory
+// anyway (beyond the threshold); the room is capped at the limit. What is
+// written afterwards is kept the same way with or without it.
+func (b *Buffer) Grow(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n <= 0 || b.closed || b.file != nil || b.size+n > b.threshold {
+		return
+	}
+	if b.limit > 0 && b.size+n > b.limit {
+		n = b.limit - b.size
+	}
+	if free := b.memCap - b.size; free < n {
+		b.chunks = append(b.chunks, make([]byte, n-free))
+		b.memCap += n - free
+	}
+}
+
+// copyBufs holds the 32 KB buffers of ReadFrom.
+var copyBufs = sync.Pool{New: func() any { return new([32 * 1024]byte) }}
+
 // ReadFrom copies r into the buffer.
 func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {
-	buf := make([]byte, 32*1024)
+	p := copyBufs.Get().(*[32 * 1024]byte)
+	defer copyBufs.Put(p)
+	buf := p[:]
 	var total int64
 	for {
 		n, rerr := r.Read(buf)
@@ -125,7 +199,9 @@ func (b *Buffer) OnDisk() bool {
 // ReadAt implements io.ReaderAt over what was written.
 func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
 	b.mu.Lock()
-	f, mem, size, closed := b.file, b.mem.Bytes(), b.size, b.closed
+	// Chunks never change once made and later writes go past size, so
+	// this view stays valid without the lock.
+	f, chunks, size, closed := b.file, b.chunks, b.size, b.closed
 	b.mu.Unlock()
 	if closed {
 		return 0, errors.New("spool: read from closed buffer")
@@ -140,7 +216,22 @@ func (b *Buffer) ReadAt(p []byte, off int64) (int, error) {
 		}
 		return n, err
 	}
-	n := copy(p, mem[off:])
+	want := p
+	if int64(len(want)) > size-off {
+		want = want[:size-off]
+	}
+	n := 0
+	var pos int64 // offset of the chunk c
+	for _, c := range chunks {
+		if n == len(want) {
+			break
+		}
+		end := pos + int64(len(c))
+		if at := off + int64(n); at < end {
+			n += copy(want[n:], c[at-pos:])
+		}
+		pos = end
+	}
 	if n < len(p) {
 		return n, io.EOF
 	}
@@ -154,14 +245,21 @@ func (b *Buffer) Reader() *io.SectionReader {
 }
 
 // Bytes returns the content when it is held in memory, or nil when it spilled
-// to disk.
+// to disk. Content held in more than one chunk is copied into one slice.
 func (b *Buffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.file != nil {
+	if b.file != nil || b.size == 0 {
 		return nil
 	}
-	return b.mem.Bytes()
+	if first := b.chunks[0]; int64(len(first)) >= b.size {
+		return first[:b.size:b.size]
+	}
+	out := make([]byte, 0, b.size)
+	for _, c := range b.chunks {
+		out = append(out, c[:min(int64(len(c)), b.size-int64(len(out)))]...)
+	}
+	return out
 }
 
 // Close releases the memory and removes the temporary file.
@@ -172,7 +270,7 @@ func (b *Buffer) Close() error {
 		return nil
 	}
 	b.closed = true
-	b.mem = bytes.Buffer{}
+	b.chunks, b.memCap, b.wi, b.woff = nil, 0, 0, 0
 	if b.file == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 )
@@ -91,58 +92,81 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 		stateData             // reading data in middle of line
 		stateEOF              // reached .\r\n end marker line
 	)
+
+	// sendguard patch: the state machine looks at what is buffered (Peek)
+	// instead of calling ReadByte for every byte, copies each run of bytes
+	// in the middle of a line (stateData: only a CR changes the state) with
+	// one copy, and consumes (Discard) exactly the bytes the byte-by-byte
+	// loop would have read: never more than b can take, never past the
+	// end-of-data line. Results, also per call, are those of the loop.
 	for n < len(b) && r.state != stateEOF {
-		var c byte
-		c, err = r.r.ReadByte()
-		if err != nil {
+		// Wait for at least one byte, as ReadByte does.
+		if _, err = r.r.Peek(1); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			break
 		}
-		switch r.state {
-		case stateBeginLine:
-			if c == '.' {
-				r.state = stateDot
+		buf, _ := r.r.Peek(r.r.Buffered())
+		i := 0
+		for i < len(buf) && n < len(b) && r.state != stateEOF {
+			if r.state == stateData {
+				run := buf[i:]
+				if len(run) > len(b)-n {
+					run = run[:len(b)-n]
+				}
+				if j := bytes.IndexByte(run, '\r'); j >= 0 {
+					run = run[:j+1]
+					r.state = stateCR
+				}
+				copy(b[n:], run)
+				n += len(run)
+				i += len(run)
 				continue
 			}
-			if c == '\r' {
-				r.state = stateCR
-				break
+			c := buf[i]
+			i++
+			switch r.state {
+			case stateBeginLine:
+				if c == '.' {
+					r.state = stateDot
+					continue
+				}
+				if c == '\r' {
+					r.state = stateCR
+					break
+				}
+				r.state = stateData
+			case stateDot:
+				if c == '\r' {
+					r.state = stateDotCR
+					continue
+				}
+				r.state = stateData
+			case stateDotCR:
+				if c == '\n' {
+					r.state = stateEOF
+					continue
+				}
+				r.state = stateData
+			case stateCR:
+				if c == '\n' {
+					r.state = stateBeginLine
+					break
+				}
+				// sendguard patch: a CR after a CR may still start the line
+				// ending. Upstream v0.25.1 went to stateData here, so after
+				// "CR CR LF" the next "CRLF . CRLF" was not seen as the end of
+				// data and the session hung until the read timeout.
+				if c == '\r' {
+					break
+				}
+				r.state = stateData
 			}
-			r.state = stateData
-		case stateDot:
-			if c == '\r' {
-				r.state = stateDotCR
-				continue
-			}
-			r.state = stateData
-		case stateDotCR:
-			if c == '\n' {
-				r.state = stateEOF
-				continue
-			}
-			r.state = stateData
-		case stateCR:
-			if c == '\n' {
-				r.state = stateBeginLine
-				break
-			}
-			// sendguard patch: a CR after a CR may still start the line
-			// ending. Upstream v0.25.1 went to stateData here, so after
-			// "CR CR LF" the next "CRLF . CRLF" was not seen as the end of
-			// data and the session hung until the read timeout.
-			if c == '\r' {
-				break
-			}
-			r.state = stateData
-		case stateData:
-			if c == '\r' {
-				r.state = stateCR
-			}
+			b[n] = c
+			n++
 		}
-		b[n] = c
-		n++
+		r.r.Discard(i)
 	}
 	if err == nil && r.state == stateEOF {
 		err = io.EOF

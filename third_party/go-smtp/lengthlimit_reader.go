@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -32,16 +33,24 @@ func (r *lineLimitReader) Read(b []byte) (int, error) {
 		return n, nil
 	}
 
-	for _, chr := range b[:n] {
-		if chr == '\n' {
-			r.curLineLength = 0
+	// sendguard patch: the same count as the byte loop it replaces (a
+	// line's length includes the LF that starts it), found with
+	// bytes.IndexByte instead of a branch per byte.
+	rest := b[:n]
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			r.curLineLength += len(rest)
+			if r.curLineLength > r.LineLimit {
+				return 0, ErrTooLongLine
+			}
+			return n, nil
 		}
-		r.curLineLength++
-
-		if r.curLineLength > r.LineLimit {
+		if r.curLineLength+i > r.LineLimit {
+			r.curLineLength += i // stays over the limit: later reads fail at once, as before
 			return 0, ErrTooLongLine
 		}
+		r.curLineLength = 1
+		rest = rest[i+1:]
 	}
-
-	return n, nil
 }
