@@ -147,7 +147,8 @@ func TestRateLimiter(t *testing.T) {
 	}
 
 	l2 := notify.NewRateLimiter(2, time.Minute, clock)
-	if !l2.Allow("a@x") || !l2.Allow("a@x") || l2.Allow("a@x") {
+	first, second, third := l2.Allow("a@x"), l2.Allow("a@x"), l2.Allow("a@x")
+	if !first || !second || third {
 		t.Fatal("limit 2 per minute not kept")
 	}
 	now = now.Add(30 * time.Second)

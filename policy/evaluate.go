@@ -17,9 +17,6 @@ type Envelope struct {
 	AuthUser string
 }
 
-// headSize is how much of an attachment is read to identify its format.
-const headSize = 8 << 10
-
 // Evaluate inspects the message (size bytes read through msg) and returns the
 // verdict. An error means the message could not be read at all (I/O, temp
 // files): the caller should answer with a temporary failure. Malformed or

@@ -11,8 +11,6 @@ func (f Finding) ExplainInput(ref string) explain.Input {
 	return explain.Input{Rule: f.Rule, Variant: f.Variant, Action: f.Action.String(), Evidence: f.Evidence, Detail: f.Data, Ref: ref}
 }
 
-func explainInput(f Finding, ref string) explain.Input { return f.ExplainInput(ref) }
-
 // IsIncident reports whether findings of the rule are security incidents
 // to be reported to the security contact (遵守事項 第2).
 func (p *Policy) IsIncident(rule string) bool {
@@ -29,7 +27,7 @@ func (p *Policy) WantsFlagNotice(rule string) bool {
 // explain fills a finding's texts in Japanese and English from the
 // policy's templates.
 func (p *Policy) explain(f Finding) Finding {
-	ja, en, err := p.catalog.Both(explainInput(f, ""))
+	ja, en, err := p.catalog.Both(f.ExplainInput(""))
 	if err != nil {
 		// An override failed at render time: the shipped text was used.
 		slog.Warn("explanation template failed; the shipped text was used", "rule", f.Rule, "error", err.Error())
@@ -43,13 +41,13 @@ func (p *Policy) explain(f Finding) Finding {
 // "[rule-id] what was wrong; how to fix it (ref REF)", printable ASCII,
 // short enough for one reply line.
 func (p *Policy) ReplyLine(f Finding, ref string) string {
-	return p.catalog.ReplyLine(explainInput(f, ref))
+	return p.catalog.ReplyLine(f.ExplainInput(ref))
 }
 
 // Explanation renders a finding in both languages with its reference, as
 // the report mail shows it.
 func (p *Policy) Explanation(f Finding, ref string) (ja, en explain.Text) {
-	ja, en, _ = p.catalog.Both(explainInput(f, ref))
+	ja, en, _ = p.catalog.Both(f.ExplainInput(ref))
 	return ja, en
 }
 

@@ -71,7 +71,7 @@ func TestAuthOverTLS(t *testing.T) {
 		if err := c.Auth(sasl.NewPlainClient("", "exchange", "s3cret-パス")); err != nil {
 			t.Fatalf("AUTH PLAIN: %v", err)
 		}
-		err, _ := h.send(c, sender, []string{external}, message(sender, external, "s", "b\n", "", nil))
+		_, err := h.send(c, sender, []string{external}, message(sender, external, "s", "b\n", "", nil))
 		if code, text := smtpCode(err); code != 250 {
 			t.Fatalf("DATA after AUTH: %d %s", code, text)
 		}
@@ -133,7 +133,7 @@ func TestRequireTLS(t *testing.T) {
 		t.Errorf("MAIL without TLS: %d %s, want 530 5.7.0", code, text)
 	}
 	c2 := h.dialTLS(cert.ClientConfig())
-	err, _ = h.send(c2, sender, []string{external}, message(sender, external, "s", "b\n", "", nil))
+	_, err = h.send(c2, sender, []string{external}, message(sender, external, "s", "b\n", "", nil))
 	if code, text := smtpCode(err); code != 250 {
 		t.Errorf("DATA over TLS: %d %s", code, text)
 	}

@@ -152,10 +152,10 @@ func (h *harness) dialTLS(cfg *tls.Config) *smtp.Client {
 
 // send runs one transaction and returns the reply to DATA (nil = 250) and
 // the replies to each RCPT.
-func (h *harness) send(c *smtp.Client, from string, to []string, msg []byte) (dataErr error, rcptErrs []error) {
+func (h *harness) send(c *smtp.Client, from string, to []string, msg []byte) (rcptErrs []error, dataErr error) {
 	h.t.Helper()
 	if err := c.Mail(from, nil); err != nil {
-		return err, nil
+		return nil, err
 	}
 	ok := 0
 	for _, r := range to {
@@ -167,16 +167,16 @@ func (h *harness) send(c *smtp.Client, from string, to []string, msg []byte) (da
 	}
 	if ok == 0 {
 		c.Reset()
-		return errors.New("no recipient accepted"), rcptErrs
+		return rcptErrs, errors.New("no recipient accepted")
 	}
 	w, err := c.Data()
 	if err != nil {
-		return err, rcptErrs
+		return rcptErrs, err
 	}
 	if _, err := w.Write(msg); err != nil {
-		return err, rcptErrs
+		return rcptErrs, err
 	}
-	return w.Close(), rcptErrs
+	return rcptErrs, w.Close()
 }
 
 // auditLines parses the audit log.

@@ -25,7 +25,7 @@ func TestExplainModeMailsTheSender(t *testing.T) {
 		c.Explain = smtpfilter.ExplainConfig{Mail: true, From: "postmaster@example.co.jp"}
 	}})
 	msg := message(sender, external, "名簿送付", "本文の秘密テキストXYZ\n", "meibo.zip", plainZip(t, "名簿.csv", "山田,090\n"))
-	err, _ := h.send(h.dial(), sender, []string{external}, msg)
+	_, err := h.send(h.dial(), sender, []string{external}, msg)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("explain mode: client heard %d %s, want 250", code, text)
 	}
@@ -88,7 +88,7 @@ func TestExplainModeMailsTheSender(t *testing.T) {
 
 	// A bounce (null sender) is never answered with a report: rejected in
 	// the session instead.
-	err, _ = h.send(h.dial(), "", []string{external}, msg)
+	_, err = h.send(h.dial(), "", []string{external}, msg)
 	if code, _ := smtpCode(err); code != 550 {
 		t.Errorf("null sender in explain mode: %d, want 550", code)
 	}
@@ -102,8 +102,8 @@ func TestExplainModeRateLimit(t *testing.T) {
 		c.Explain = smtpfilter.ExplainConfig{Mail: true, From: "postmaster@example.co.jp", Limiter: notify.NewRateLimiter(1, time.Hour, nil)}
 	}})
 	msg := message(sender, external, "s", "b\n", "a.zip", plainZip(t, "a.txt", "x"))
-	first, _ := h.send(h.dial(), sender, []string{external}, msg)
-	second, _ := h.send(h.dial(), sender, []string{external}, msg)
+	_, first := h.send(h.dial(), sender, []string{external}, msg)
+	_, second := h.send(h.dial(), sender, []string{external}, msg)
 	if code, _ := smtpCode(first); code != 250 {
 		t.Errorf("first: %d, want 250 (reported)", code)
 	}
@@ -115,8 +115,7 @@ func TestExplainModeRateLimit(t *testing.T) {
 func TestIncidentNoticeAndFlagNotice(t *testing.T) {
 	pc := defaultPolicy()
 	pc.Rules = map[string]policy.RuleConfig{"attachment-unencrypted": {Action: "flag", FlagNotice: true}}
-	var h *harness
-	h = start(t, options{policy: pc, server: func(c *smtpConfig) {
+	h := start(t, options{policy: pc, server: func(c *smtpConfig) {
 		c.Explain = smtpfilter.ExplainConfig{From: "postmaster@example.co.jp"}
 		inc, err := notify.NewIncidents(notify.IncidentConfig{
 			From: "postmaster@example.co.jp", To: []string{"security@example.co.jp"}, Hostname: "sendguard.test",
@@ -132,12 +131,12 @@ func TestIncidentNoticeAndFlagNotice(t *testing.T) {
 	}})
 
 	// Flagged and sent: the sender gets a notice as well.
-	err, _ := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", "b\n", "report.zip", plainZip(t, "a.txt", "x")))
+	_, err := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", "b\n", "report.zip", plainZip(t, "a.txt", "x")))
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("flag: %d %s", code, text)
 	}
 	// The password in the same mail is an incident.
-	err, _ = h.send(h.dial(), sender, []string{external}, message(sender, external, "見積書", "パスワード：secret123\n", "mitsumori.zip", fixture(t, "zipcrypto.zip")))
+	_, err = h.send(h.dial(), sender, []string{external}, message(sender, external, "見積書", "パスワード：secret123\n", "mitsumori.zip", fixture(t, "zipcrypto.zip")))
 	if code, _ := smtpCode(err); code != 550 {
 		t.Fatalf("password in body: %d, want 550", code)
 	}

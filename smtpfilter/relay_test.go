@@ -28,7 +28,7 @@ func TestPassRelaysByteForByte(t *testing.T) {
 	msg := message(sender, external, "見積書の件", "お世話になっております。\n本文です。\n", "", nil)
 	// A client-supplied verdict header must not survive.
 	forged := append([]byte("X-Sendguard-Verdict: pass\r\nx-sendguard-verdict : pass;\r\n folded\r\n"), msg...)
-	err, _ := h.send(h.dial(), sender, []string{external}, forged)
+	_, err := h.send(h.dial(), sender, []string{external}, forged)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("DATA reply %d %s, want 250", code, text)
 	}
@@ -65,7 +65,7 @@ func TestPassRelaysByteForByte(t *testing.T) {
 func TestRejectUnencryptedAttachment(t *testing.T) {
 	h := start(t, options{})
 	msg := message(sender, external, "資料", "資料を送ります。\n", "meibo.zip", plainZip(t, "名簿.csv", "山田,090-0000-0000\n"))
-	err, _ := h.send(h.dial(), sender, []string{external}, msg)
+	_, err := h.send(h.dial(), sender, []string{external}, msg)
 	code, text := smtpCode(err)
 	if code != 550 {
 		t.Fatalf("DATA reply %d %s, want 550", code, text)
@@ -107,7 +107,7 @@ func TestEncryptedZipPasses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := start(t, options{})
 			msg := message(sender, external, "資料", "パスワードは別途お送りします。\n", name, fixture(t, name))
-			err, _ := h.send(h.dial(), sender, []string{external}, msg)
+			_, err := h.send(h.dial(), sender, []string{external}, msg)
 			if code, text := smtpCode(err); code != 250 {
 				t.Fatalf("DATA reply %d %s, want 250", code, text)
 			}
@@ -123,7 +123,7 @@ func TestFlagRelaysWithHeader(t *testing.T) {
 	pc.Rules = map[string]policy.RuleConfig{"attachment-unencrypted": {Action: "flag"}}
 	h := start(t, options{policy: pc})
 	msg := message(sender, external, "s", "b\n", "report.pdf", fixture(t, "pdf-plain.pdf"))
-	err, _ := h.send(h.dial(), sender, []string{external}, msg)
+	_, err := h.send(h.dial(), sender, []string{external}, msg)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("DATA reply %d %s, want 250", code, text)
 	}
@@ -152,7 +152,7 @@ func TestScopeAndExemptions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err, _ := h.send(h.dial(), c.from, []string{c.to}, message(c.from, c.to, "s", "b\n", "a.zip", zip))
+			_, err := h.send(h.dial(), c.from, []string{c.to}, message(c.from, c.to, "s", "b\n", "a.zip", zip))
 			if code, text := smtpCode(err); code != c.want {
 				t.Errorf("DATA reply %d %s, want %d", code, text, c.want)
 			}
@@ -169,7 +169,7 @@ func TestSizeLimit(t *testing.T) {
 	}
 	c.Reset()
 	big := message(sender, external, "s", strings.Repeat("あいうえお\n", 20000), "", nil)
-	err, _ = h.send(c, sender, []string{external}, big)
+	_, err = h.send(c, sender, []string{external}, big)
 	if code, text := smtpCode(err); code != 552 || !strings.HasPrefix(text, "5.3.4") {
 		t.Errorf("DATA over the limit: %d %s, want 552 5.3.4", code, text)
 	}
@@ -196,7 +196,7 @@ func TestLargeMessageSpoolsToDisk(t *testing.T) {
 	h := start(t, options{})
 	body := strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ日本語テキスト\n", 60000) // ~5 MB
 	msg := message(sender, external, "big", body, "", nil)
-	err, _ := h.send(h.dial(), sender, []string{external}, msg)
+	_, err := h.send(h.dial(), sender, []string{external}, msg)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("DATA reply %d %s", code, text)
 	}
@@ -210,7 +210,7 @@ func TestCaptureUpstream(t *testing.T) {
 	dir := t.TempDir()
 	h := start(t, options{upstream: func(string) smtpfilter.Upstream { return &smtpfilter.CaptureUpstream{Dir: dir} }})
 	msg := message(sender, external, "s", "b\n", "", nil)
-	err, _ := h.send(h.dial(), sender, []string{external, "carol@example.co.jp"}, msg)
+	_, err := h.send(h.dial(), sender, []string{external, "carol@example.co.jp"}, msg)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("DATA reply %d %s", code, text)
 	}
@@ -257,7 +257,7 @@ func TestPanicDuringEvaluationIsATempfail(t *testing.T) {
 	h := start(t, options{server: func(c *smtpConfig) {
 		c.Policy = func() *policy.Policy { return nil } // Evaluate on a nil policy panics
 	}})
-	err, _ := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", strings.Repeat("本文\n", 3000), "", nil))
+	_, err := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", strings.Repeat("本文\n", 3000), "", nil))
 	code, text := smtpCode(err)
 	if code != 451 || !strings.HasPrefix(text, "4.3.0") || strings.Contains(text, "nil") {
 		t.Errorf("client heard %d %s, want 451 4.3.0 without internal detail", code, text)
@@ -330,7 +330,7 @@ func TestRecipientRulesOverSMTP(t *testing.T) {
 				body = "お世話になっております。\n"
 			}
 			msg := message(sender, to, "ご挨拶", body, "", nil)
-			err, _ := h.send(h.dial(), sender, c.rcpts, msg)
+			_, err := h.send(h.dial(), sender, c.rcpts, msg)
 			code, text := smtpCode(err)
 			if code != c.code {
 				t.Fatalf("client heard %d %s, want %d", code, text, c.code)
@@ -365,12 +365,12 @@ func TestRecipientRulesOverSMTP(t *testing.T) {
 func TestLineLengthLimit(t *testing.T) {
 	h := start(t, options{server: func(c *smtpConfig) { c.MaxLineLength = 1000 }})
 	ok := message(sender, external, "s", strings.Repeat("x", 998)+"\n", "", nil)
-	err, _ := h.send(h.dial(), sender, []string{external}, ok)
+	_, err := h.send(h.dial(), sender, []string{external}, ok)
 	if code, text := smtpCode(err); code != 250 {
 		t.Fatalf("a 998-character line: %d %s, want 250", code, text)
 	}
 	long := message(sender, external, "s", strings.Repeat("y", 999)+"\n", "", nil)
-	err, _ = h.send(h.dial(), sender, []string{external}, long)
+	_, err = h.send(h.dial(), sender, []string{external}, long)
 	if code, text := smtpCode(err); code != 550 || !strings.HasPrefix(text, "5.6.0") {
 		t.Errorf("a 999-character line: %d %s, want 550 5.6.0 (permanent: a retry cannot help)", code, text)
 	}

@@ -101,7 +101,7 @@ func TestReloadDuringSession(t *testing.T) {
 	if code, _ := smtpCode(w.Close()); code != 550 {
 		t.Errorf("transaction begun under the strict policy: %d, want 550", code)
 	}
-	err, _ = h.send(c, sender, []string{external}, msg)
+	_, err = h.send(c, sender, []string{external}, msg)
 	if code, _ := smtpCode(err); code != 250 {
 		t.Errorf("next transaction, lenient policy: %d, want 250 (flag)", code)
 	}

@@ -36,7 +36,7 @@ func TestUpstreamFailures(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := start(t, options{})
 			h.sink.SetBehaviour(c.behaviour)
-			err, _ := h.send(h.dial(), sender, []string{external}, plain)
+			_, err := h.send(h.dial(), sender, []string{external}, plain)
 			code, text := smtpCode(err)
 			if code != c.wantCode || !strings.HasPrefix(text, c.wantEnh) {
 				t.Errorf("client heard %d %s, want %d %s…", code, text, c.wantCode, c.wantEnh)
@@ -47,7 +47,7 @@ func TestUpstreamFailures(t *testing.T) {
 			// The session goes on: the next message is relayed once the
 			// upstream accepts again.
 			h.sink.SetBehaviour(smtpsink.Behaviour{})
-			err, _ = h.send(h.dial(), sender, []string{external}, plain)
+			_, err = h.send(h.dial(), sender, []string{external}, plain)
 			if code, text := smtpCode(err); code != 250 {
 				t.Errorf("after recovery: %d %s", code, text)
 			}
@@ -110,7 +110,7 @@ func TestUpstreamRecipientRejections(t *testing.T) {
 	}})
 	c := h.dial()
 	msg := message(sender, external, "s", "b\n", "", nil)
-	err, rcpts := h.send(c, sender, []string{"unknown@partner.example.com", "full@partner.example.com", external}, msg)
+	rcpts, err := h.send(c, sender, []string{"unknown@partner.example.com", "full@partner.example.com", external}, msg)
 	if code, text := smtpCode(rcpts[0]); code != 550 || !strings.HasPrefix(text, "5.1.1") || !strings.Contains(text, "no such user") {
 		t.Errorf("RCPT refused upstream with 550: client heard %d %s", code, text)
 	}
@@ -139,7 +139,7 @@ func TestUpstreamStartTLS(t *testing.T) {
 					Username: "relay", Password: "pw", ConnectTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second, DataTimeout: 5 * time.Second}
 			},
 		})
-		err, _ := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", "b\n", "", nil))
+		_, err := h.send(h.dial(), sender, []string{external}, message(sender, external, "s", "b\n", "", nil))
 		if code, text := smtpCode(err); code != 250 {
 			t.Fatalf("mode %v: DATA %d %s", mode, code, text)
 		}

@@ -643,7 +643,6 @@ type progress struct {
 	done     int64
 	started  time.Time
 	drawn    time.Time
-	lastLine int
 	width    int
 }
 

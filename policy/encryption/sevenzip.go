@@ -280,13 +280,6 @@ type szFolder struct {
 	numSub    int // unpack streams (files) in the folder
 }
 
-func (f *szFolder) numInTotal() (n int) {
-	for _, c := range f.coders {
-		n += c.numIn
-	}
-	return n
-}
-
 func (f *szFolder) numOutTotal() (n int) {
 	for _, c := range f.coders {
 		n += c.numOut

@@ -73,7 +73,6 @@ type uuBlock struct {
 	out  []byte
 	buf  []byte
 	err  error
-	long bool // inside a line longer than the buffer
 }
 
 func (u *uuBlock) Read(p []byte) (int, error) {

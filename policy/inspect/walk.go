@@ -181,7 +181,6 @@ func (w *walker) resolveScope() {
 	w.m.Attachments = kept
 }
 
-var errHeaderTooLarge = errors.New("header too large")
 
 // readHeader reads a part's header from br, bounded by MaxHeaderBytes, and
 // parses it with go-message. A line that cannot be a header field (no colon,
@@ -660,7 +659,7 @@ func (w *walker) htmlText(r io.Reader, cs, path string) {
 	sample := make([]byte, 64*1024)
 	n, err := io.ReadFull(r, sample)
 	sample = sample[:n]
-	var rest io.Reader = r
+	rest := r
 	if err != nil {
 		rest = &errOnly{err: err}
 	}
@@ -734,11 +733,7 @@ func addrList(h message.Header, key string) []string {
 		return out
 	}
 	// Lenient: raw 8-bit display names and other breakage.
-	var out []string
-	for _, m := range addrRE.FindAllString(v, 100) {
-		out = append(out, m)
-	}
-	return out
+	return addrRE.FindAllString(v, 100)
 }
 
 var addrRE = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?`)

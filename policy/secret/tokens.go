@@ -215,14 +215,14 @@ func (p *prepared) trimToken(a, b int) (int, int) {
 	s := p.norm
 	for a < b {
 		r, size := utf8.DecodeRuneInString(s[a:b])
-		if !separatorRune(r) && strings.IndexRune("\"'`([{<*", r) < 0 {
+		if !separatorRune(r) && !strings.ContainsRune("\"'`([{<*", r) {
 			break
 		}
 		a += size
 	}
 	for a < b {
 		r, size := utf8.DecodeLastRuneInString(s[a:b])
-		if !separatorRune(r) && strings.IndexRune("\"'`)]}>*.,;:!?", r) < 0 {
+		if !separatorRune(r) && !strings.ContainsRune("\"'`)]}>*.,;:!?", r) {
 			break
 		}
 		b -= size
