@@ -637,13 +637,13 @@ func writeColumns(w io.Writer, indent string, rows [][]string, rightFrom int) {
 // progress shows how far a replay is: a bar redrawn in place on a terminal,
 // or a plain line every 1000 messages otherwise.
 type progress struct {
-	w        io.Writer
-	tty      bool
-	total    int64
-	done     int64
-	started  time.Time
-	drawn    time.Time
-	width    int
+	w       io.Writer
+	tty     bool
+	total   int64
+	done    int64
+	started time.Time
+	drawn   time.Time
+	width   int
 }
 
 // isTerminal reports whether w is a terminal (a character device that is not

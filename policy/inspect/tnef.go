@@ -45,7 +45,6 @@ const (
 	ptBinary  = 0x0102
 	ptObject  = 0x000D
 
-
 	tnefMaxAttrs      = 100000
 	tnefMaxPropsBytes = 4 << 20 // attAttachment read into memory up to this
 	tnefMaxDepth      = 4       // embedded messages inside embedded messages

@@ -68,11 +68,11 @@ func trimEOL(b []byte) []byte {
 
 // uuBlock decodes the lines of one block, up to its "end" (or "====").
 type uuBlock struct {
-	br   *bufio.Reader
-	b64  bool
-	out  []byte
-	buf  []byte
-	err  error
+	br  *bufio.Reader
+	b64 bool
+	out []byte
+	buf []byte
+	err error
 }
 
 func (u *uuBlock) Read(p []byte) (int, error) {

@@ -181,7 +181,6 @@ func (w *walker) resolveScope() {
 	w.m.Attachments = kept
 }
 
-
 // readHeader reads a part's header from br, bounded by MaxHeaderBytes, and
 // parses it with go-message. A line that cannot be a header field (no colon,
 // or a bad field name) is taken as the start of the body, as mailers do for
