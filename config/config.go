@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -360,14 +359,4 @@ func decode(path string, data []byte, v any) (map[string]int, Errors) {
 	default:
 		return nil, Errors{{File: path, Msg: err.Error()}}
 	}
-}
-
-// SortedKeys returns the keys of a line map in file order, for messages.
-func SortedKeys(lines map[string]int) []string {
-	keys := make([]string, 0, len(lines))
-	for k := range lines {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return lines[keys[i]] < lines[keys[j]] })
-	return keys
 }

@@ -44,13 +44,6 @@ func (p *Policy) ReplyLine(f Finding, ref string) string {
 	return p.catalog.ReplyLine(f.ExplainInput(ref))
 }
 
-// Explanation renders a finding in both languages with its reference, as
-// the report mail shows it.
-func (p *Policy) Explanation(f Finding, ref string) (ja, en explain.Text) {
-	ja, en, _ = p.catalog.Both(f.ExplainInput(ref))
-	return ja, en
-}
-
 // Catalog is the explanation catalog in force (shipped texts with the
 // administrator's overrides).
 func (p *Policy) Catalog() *explain.Catalog { return p.catalog }
