@@ -1,6 +1,7 @@
 package smtpfilter
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -61,45 +62,68 @@ type traceInfo struct {
 // header field named name (and its continuation lines) left out; everything
 // else is byte-for-byte as it was.
 func withoutField(r io.ReaderAt, size int64, name string) io.Reader {
-	scan := size
-	if scan > maxHeaderScan {
-		scan = maxHeaderScan
-	}
-	head := make([]byte, scan)
-	n, _ := r.ReadAt(head, 0)
-	head = head[:n]
-
-	var parts []io.Reader
-	var keepFrom int64
+	scan := min(size, maxHeaderScan)
+	lines := headerLines{br: bufio.NewReaderSize(io.NewSectionReader(r, 0, scan), 4096)}
 	prefix := []byte(name)
-	pos := 0
-	for pos < len(head) {
-		end := bytes.IndexByte(head[pos:], '\n')
-		if end < 0 {
+	var parts []io.Reader
+	var keepFrom, pos, fieldStart int64
+	cutting := false // the field that began at fieldStart is left out
+	for first := true; ; first = false {
+		head, n, complete := lines.next()
+		if n == 0 {
 			break
 		}
-		line := head[pos : pos+end+1]
-		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+		if !first && (head[0] == ' ' || head[0] == '\t') {
+			pos += n // the field goes on
+			continue
+		}
+		if !complete {
+			break // a field cut off by the end of the scan is kept
+		}
+		if cutting {
+			parts = append(parts, io.NewSectionReader(r, keepFrom, fieldStart-keepFrom))
+			keepFrom = pos
+		}
+		if len(bytes.TrimRight(head, "\r\n")) == 0 {
+			cutting = false
 			break // end of the header section
 		}
-		next := pos + end + 1
-		// The field goes on while the next lines start with white space.
-		for next < len(head) && (head[next] == ' ' || head[next] == '\t') {
-			e := bytes.IndexByte(head[next:], '\n')
-			if e < 0 {
-				next = len(head)
-				break
-			}
-			next += e + 1
-		}
-		if isField(line, prefix) {
-			parts = append(parts, io.NewSectionReader(r, keepFrom, int64(pos)-keepFrom))
-			keepFrom = int64(next)
-		}
-		pos = next
+		fieldStart, cutting = pos, isField(head, prefix)
+		pos += n
+	}
+	if cutting {
+		parts = append(parts, io.NewSectionReader(r, keepFrom, fieldStart-keepFrom))
+		keepFrom = pos
 	}
 	parts = append(parts, io.NewSectionReader(r, keepFrom, size-keepFrom))
 	return io.MultiReader(parts...)
+}
+
+// headerLines reads lines of any length, keeping only their beginning.
+type headerLines struct {
+	br   *bufio.Reader
+	head [256]byte
+}
+
+// next returns the beginning of the next line (up to 256 bytes, the LF
+// included when it is that short), the line's whole length, and whether it
+// ends in LF. n is 0 at the end.
+func (l *headerLines) next() (head []byte, n int64, complete bool) {
+	for {
+		piece, err := l.br.ReadSlice('\n')
+		if n == 0 {
+			head = l.head[:copy(l.head[:], piece)]
+		}
+		n += int64(len(piece))
+		switch err {
+		case nil:
+			return head, n, true
+		case bufio.ErrBufferFull:
+			continue
+		default:
+			return head, n, false
+		}
+	}
 }
 
 // isField reports whether line starts the header field name (any case; white

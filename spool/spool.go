@@ -17,16 +17,23 @@ const DefaultThreshold = 1 << 20
 // ErrTooLarge is returned by Write when the Buffer's limit is reached.
 var ErrTooLarge = errors.New("spool: size limit reached")
 
-// minChunk is the smallest piece of memory a Buffer allocates.
-const minChunk = 512
+// chunkSize is the size of the pieces of memory a Buffer holds its content
+// in. They come from a pool and go back to it on Close (and when the content
+// moves to disk), so that a server handling one message after the other
+// reuses the same memory instead of allocating (and collecting) a message's
+// worth per message. Only the last piece below the threshold, when less than
+// chunkSize remains under it, is allocated for the Buffer alone.
+const chunkSize = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 
 // Buffer is written once, then read any number of times. It is not safe for
 // concurrent writes; reads through ReaderAt may run concurrently once writing
 // is done. Close removes the temporary file, if any; it is safe to call more
 // than once and from any path (defer it right after New).
 //
-// In memory, the content is a list of chunks, each new one as large as all
-// before it (or as Grow asked), so that a growing buffer is never copied.
+// In memory, the content is a list of chunks (of chunkSize, pooled), so that
+// a growing buffer is never copied.
 type Buffer struct {
 	dir       string
 	threshold int64
@@ -75,7 +82,7 @@ func (b *Buffer) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("spool: write temp file: %w", err)
 		}
 		b.file = f
-		b.chunks, b.memCap, b.wi, b.woff = nil, 0, 0, 0
+		b.releaseChunks()
 	}
 	var n int
 	var err error
@@ -100,11 +107,7 @@ func (b *Buffer) appendMem(p []byte) int {
 	n := 0
 	for n < len(p) {
 		if b.wi == len(b.chunks) {
-			held := b.size + int64(n)
-			c := max(held, int64(len(p)-n), minChunk)
-			c = max(min(c, b.threshold-held), 1)
-			b.chunks = append(b.chunks, make([]byte, c))
-			b.memCap += c
+			b.addChunk()
 		}
 		chunk := b.chunks[b.wi]
 		m := copy(chunk[b.woff:], p[n:])
@@ -116,6 +119,29 @@ func (b *Buffer) appendMem(p []byte) int {
 		}
 	}
 	return n
+}
+
+// addChunk adds a chunk to the list: a pooled one, or a smaller one of its
+// own when less than chunkSize remains below the threshold.
+func (b *Buffer) addChunk() {
+	if room := b.threshold - b.memCap; room < chunkSize {
+		b.chunks = append(b.chunks, make([]byte, max(room, 1)))
+		b.memCap += max(room, 1)
+		return
+	}
+	b.chunks = append(b.chunks, chunkPool.Get().(*[chunkSize]byte)[:])
+	b.memCap += chunkSize
+}
+
+// releaseChunks gives the pooled chunks back and forgets the content held in
+// memory.
+func (b *Buffer) releaseChunks() {
+	for _, c := range b.chunks {
+		if cap(c) == chunkSize && len(c) == chunkSize {
+			chunkPool.Put((*[chunkSize]byte)(c))
+		}
+	}
+	b.chunks, b.memCap, b.wi, b.woff = nil, 0, 0, 0
 }
 
 // writeMem writes the content held in memory to w.
@@ -134,12 +160,11 @@ func (b *Buffer) writeMem(w io.Writer) error {
 	return nil
 }
 
-// Grow makes room in memory for n more bytes, so that writing that many
-// (a message of a known size, say from MAIL … SIZE=) takes one allocation
-// instead of a series of them. It is only a hint: it does nothing when the
-// buffer is on disk or closed, or when n more bytes would not stay in memory
-// anyway (beyond the threshold); the room is capped at the limit. What is
-// written afterwards is kept the same way with or without it.
+// Grow makes room in memory for n more bytes (a message of a known size, say
+// from MAIL … SIZE=), taking the chunks at once. It is only a hint: it does
+// nothing when the buffer is on disk or closed, or when n more bytes would
+// not stay in memory anyway (beyond the threshold); the room is capped at the
+// limit. What is written afterwards is kept the same way with or without it.
 func (b *Buffer) Grow(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -149,9 +174,8 @@ func (b *Buffer) Grow(n int64) {
 	if b.limit > 0 && b.size+n > b.limit {
 		n = b.limit - b.size
 	}
-	if free := b.memCap - b.size; free < n {
-		b.chunks = append(b.chunks, make([]byte, n-free))
-		b.memCap += n - free
+	for b.memCap-b.size < n {
+		b.addChunk()
 	}
 }
 
@@ -245,7 +269,8 @@ func (b *Buffer) Reader() *io.SectionReader {
 }
 
 // Bytes returns the content when it is held in memory, or nil when it spilled
-// to disk. Content held in more than one chunk is copied into one slice.
+// to disk. Content held in more than one chunk is copied into one slice. The
+// slice may share the Buffer's memory: it is valid until Close.
 func (b *Buffer) Bytes() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -270,7 +295,7 @@ func (b *Buffer) Close() error {
 		return nil
 	}
 	b.closed = true
-	b.chunks, b.memCap, b.wi, b.woff = nil, 0, 0, 0
+	b.releaseChunks()
 	if b.file == nil {
 		return nil
 	}

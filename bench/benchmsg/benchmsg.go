@@ -57,6 +57,13 @@ func (m *Message) Reader(seq int64) io.Reader {
 	return io.MultiReader(bytes.NewReader(m.prefix(seq)), bytes.NewReader(m.head))
 }
 
+// Parts returns copy number seq as its first header line (its own
+// Message-ID, never starting with a dot) and the rest, which every copy
+// shares.
+func (m *Message) Parts(seq int64) (first, rest []byte) {
+	return m.prefix(seq), m.head
+}
+
 // Bytes returns copy number seq of the message as one slice.
 func (m *Message) Bytes(seq int64) []byte {
 	return append(m.prefix(seq), m.head...)

@@ -9,10 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/sendguard/sendguard/bench/benchmsg"
-	"github.com/sendguard/sendguard/internal/smtpsink"
+	"github.com/sendguard/sendguard/bench/wire"
 )
 
 // loadParams bound one run.
@@ -87,9 +85,9 @@ type tally struct {
 
 func (t *tally) fail(err error) {
 	t.errs++
-	var se *smtp.SMTPError
-	if errors.As(err, &se) {
-		if se.Code >= 500 {
+	var re *wire.ReplyError
+	if errors.As(err, &re) {
+		if re.Code >= 500 {
 			t.rejected++
 		} else {
 			t.tempf++
@@ -105,11 +103,12 @@ var seqCounter atomic.Int64
 // runLoad drives p.conns connections at addr for p.duration, then waits for
 // the arrivals at sink. Each connection sends one message after the other
 // (RSET between) until the sending phase ends or the run's cap is reached.
-func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchmsg.Message, p loadParams) (*Result, error) {
+func runLoad(ctx context.Context, addr string, sink *wire.Sink, msg *benchmsg.Message, p loadParams) (*Result, error) {
 	res := &Result{Msg: msg.Name, MsgBytes: msg.Size(), Conns: p.conns}
-	clients := make([]*smtp.Client, p.conns)
+	send := newSender(msg)
+	clients := make([]*wire.Client, p.conns)
 	for i := range clients {
-		c, err := benchmsg.Dial(addr)
+		c, err := dial(addr)
 		if err != nil {
 			for _, c := range clients[:i] {
 				c.Close()
@@ -119,7 +118,7 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 		clients[i] = c
 	}
 
-	if err := warmUp(ctx, clients, sink, msg, p); err != nil {
+	if err := warmUp(ctx, clients, sink, send, p); err != nil {
 		for _, c := range clients {
 			c.Close()
 		}
@@ -175,14 +174,14 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 			for time.Now().Before(deadline) && ctx.Err() == nil && budget.Add(-1) >= 0 {
 				if c == nil {
 					var err error
-					if c, err = benchmsg.Dial(addr); err != nil {
+					if c, err = dial(addr); err != nil {
 						t.fail(fmt.Errorf("reconnect: %w", err))
 						time.Sleep(50 * time.Millisecond)
 						continue
 					}
 				}
 				t0 := time.Now()
-				err := benchmsg.Send(c, msg, seqCounter.Add(1))
+				err := send(c)
 				d := time.Since(t0)
 				if err == nil {
 					t.sent++
@@ -190,8 +189,7 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 				} else {
 					t.fail(err)
 				}
-				var se *smtp.SMTPError
-				if err != nil && !errors.As(err, &se) {
+				if err != nil && !wire.IsReply(err) {
 					// Not an SMTP answer: the connection is in an
 					// unknown state.
 					c.Close()
@@ -268,16 +266,16 @@ func runLoad(ctx context.Context, addr string, sink *smtpsink.Sink, msg *benchms
 // its upstream connections and Postfix's queue manager are running before
 // the clock starts. (A fresh Postfix holds its first message for about 1 s:
 // in_flow_delay, before qmgr has handed out its first tokens.)
-func warmUp(ctx context.Context, clients []*smtp.Client, sink *smtpsink.Sink, msg *benchmsg.Message, p loadParams) error {
+func warmUp(ctx context.Context, clients []*wire.Client, sink *wire.Sink, send func(*wire.Client) error, p loadParams) error {
 	if p.warmup <= 0 {
 		return nil
 	}
 	base := sink.Count()
 	errs := make(chan error, len(clients))
 	for _, c := range clients {
-		go func(c *smtp.Client) {
+		go func(c *wire.Client) {
 			for i := 0; i < p.warmup; i++ {
-				if err := benchmsg.Send(c, msg, seqCounter.Add(1)); err != nil {
+				if err := send(c); err != nil {
 					errs <- err
 					return
 				}
@@ -303,6 +301,25 @@ func warmUp(ctx context.Context, clients []*smtp.Client, sink *smtpsink.Sink, ms
 		time.Sleep(5 * time.Millisecond)
 	}
 	return nil
+}
+
+// dial opens a client connection and says EHLO.
+func dial(addr string) (*wire.Client, error) {
+	return wire.Dial(addr, 60*time.Second)
+}
+
+// newSender returns the client transaction for msg: MAIL FROM (with SIZE),
+// RCPT TO, DATA with the next copy of msg (its own Message-ID), up to the
+// answer to the final dot. The shared part of the message is dot-stuffed
+// once, here.
+func newSender(msg *benchmsg.Message) func(*wire.Client) error {
+	_, rest := msg.Parts(0)
+	stuffed := wire.Stuff(rest)
+	size := msg.Size()
+	return func(c *wire.Client) error {
+		first, _ := msg.Parts(seqCounter.Add(1))
+		return c.Send(benchmsg.From, []string{benchmsg.To}, size, first, stuffed)
+	}
 }
 
 // pct is the q-quantile (nearest rank) of sorted d, in milliseconds.

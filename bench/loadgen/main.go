@@ -1,7 +1,8 @@
 // Command loadgen measures sendguard's throughput, latency and memory.
 //
-// It starts its own SMTP sink (internal/smtpsink, counting only) on
-// 127.0.0.1 and drives N client connections, each sending one message after
+// It starts its own SMTP sink (bench/wire: counts, keeps nothing) on
+// 127.0.0.1 and drives N client connections (bench/wire: the message is
+// dot-stuffed once and written in one go), each sending one message after
 // the other (MAIL, RCPT, DATA, RSET) for a bounded time, to one of:
 //
 //	direct     the sink itself
@@ -43,7 +44,7 @@ import (
 
 	"github.com/sendguard/sendguard/bench/benchmsg"
 	"github.com/sendguard/sendguard/internal/postfixtest"
-	"github.com/sendguard/sendguard/internal/smtpsink"
+	"github.com/sendguard/sendguard/bench/wire"
 )
 
 // Report is the whole output (-json).
@@ -257,7 +258,7 @@ func message(name, dir string) (*benchmsg.Message, error) {
 // runOne runs one (target, message, connections) with a fresh sink and a
 // fresh target process.
 func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p loadParams) (*Result, error) {
-	sink, err := smtpsink.Start(smtpsink.Options{CountOnly: true})
+	sink, err := wire.StartSink()
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"strings"
@@ -104,7 +103,8 @@ func (w *walker) pkcs7(dec io.Reader, ct headerValue, disp, name, path string, d
 		}
 		w.detach(a)
 		cp := childPath(path, 1)
-		br := bufio.NewReaderSize(r, 16*1024)
+		br := newLineReader(r)
+		defer releaseLineReader(br)
 		h, body, ok := w.readHeader(br, cp)
 		if !ok {
 			return

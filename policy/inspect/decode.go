@@ -23,9 +23,11 @@ func transferDecoder(cte string, r io.Reader) (dec io.Reader, known bool) {
 	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
 		return r, true
 	case "base64":
-		return &b64Reader{src: bufio.NewReaderSize(r, 32*1024)}, true
+		// The reader fills its own chunks: a bufio.Reader in between would
+		// only copy.
+		return &b64Reader{src: r}, true
 	case "quoted-printable":
-		return &qpReader{src: bufio.NewReaderSize(r, 32*1024)}, true
+		return &qpReader{src: bufio.NewReaderSize(r, 4096)}, true
 	}
 	return r, false
 }
@@ -45,9 +47,10 @@ func isUUEncoding(cte string) bool {
 // It decodes what came before the fault.
 type b64Reader struct {
 	src    io.Reader
-	in     []byte // raw input
-	pend   []byte // alphabet characters not decoded yet
-	out    []byte // decoded bytes not returned yet
+	inBuf  *[chunkSize]byte // pooled, given back at the end
+	in     []byte           // raw input
+	pend   []byte           // alphabet characters not decoded yet
+	out    []byte           // decoded bytes not returned yet
 	outBuf []byte
 	padded bool // saw '=': only padding and whitespace may follow
 	err    error
@@ -56,6 +59,7 @@ type b64Reader struct {
 func (b *b64Reader) Read(p []byte) (int, error) {
 	for len(b.out) == 0 {
 		if b.err != nil {
+			b.release()
 			return 0, b.err
 		}
 		b.fill()
@@ -75,7 +79,8 @@ func (b *b64Reader) Read(p []byte) (int, error) {
 // groups of alphabet characters, which scan would append to pend unchanged.
 func (b *b64Reader) fill() {
 	if b.in == nil {
-		b.in = make([]byte, 32*1024)
+		b.inBuf = chunks.Get().(*[chunkSize]byte)
+		b.in = b.inBuf[:]
 	}
 	n, rerr := b.src.Read(b.in)
 	// Room for every group this chunk can complete, plus slack for the
@@ -118,6 +123,14 @@ func (b *b64Reader) fill() {
 		b.err = errCorruptBase64 // the input ends inside a group
 	case rerr != nil:
 		b.err = rerr
+	}
+}
+
+// release gives the input chunk back to the pool once the reader is done.
+func (b *b64Reader) release() {
+	if b.inBuf != nil {
+		chunks.Put(b.inBuf)
+		b.inBuf, b.in = nil, nil
 	}
 }
 

@@ -31,9 +31,18 @@ const (
 
 func newSplitter(r io.Reader, boundary string) *splitter {
 	return &splitter{
-		br:        bufio.NewReaderSize(r, 16*1024),
+		br:        newLineReader(r),
 		dash:      []byte("--" + boundary),
 		lineStart: true,
+	}
+}
+
+// release gives the splitter's reader back to the pool; the splitter and its
+// parts are not read any more.
+func (s *splitter) release() {
+	if s.br != nil {
+		releaseLineReader(s.br)
+		s.br = nil
 	}
 }
 
@@ -131,9 +140,17 @@ type rawPart struct {
 }
 
 func (p *rawPart) Read(b []byte) (int, error) {
-	for len(p.out) == 0 {
+	// As many lines as fit: the decoders behind read large chunks.
+	n := 0
+	for n < len(b) {
+		if len(p.out) > 0 {
+			m := copy(b[n:], p.out)
+			p.out = p.out[m:]
+			n += m
+			continue
+		}
 		if p.done {
-			return 0, io.EOF
+			break
 		}
 		line, start, err := p.s.readLine()
 		if err != nil {
@@ -157,19 +174,25 @@ func (p *rawPart) Read(b []byte) (int, error) {
 			}
 		}
 		body, eol := line, []byte(nil)
-		if n := len(body); n > 0 && body[n-1] == '\n' {
-			if n > 1 && body[n-2] == '\r' {
-				body, eol = body[:n-2], body[n-2:]
+		if k := len(body); k > 0 && body[k-1] == '\n' {
+			if k > 1 && body[k-2] == '\r' {
+				body, eol = body[:k-2], body[k-2:]
 			} else {
-				body, eol = body[:n-1], body[n-1:]
+				body, eol = body[:k-1], body[k-1:]
 			}
 		}
-		// p.buf is reused: p.out is always drained before the next line.
-		p.buf = append(append(p.buf[:0], p.eol...), body...)
+		if len(p.eol)+len(body) <= len(b)-n {
+			n += copy(b[n:], p.eol)
+			n += copy(b[n:], body)
+		} else {
+			// p.buf is reused: p.out is always drained before the next line.
+			p.buf = append(append(p.buf[:0], p.eol...), body...)
+			p.out = p.buf
+		}
 		p.eol = append(p.eol[:0], eol...)
-		p.out = p.buf
 	}
-	n := copy(b, p.out)
-	p.out = p.out[n:]
+	if n == 0 && p.done && len(b) > 0 {
+		return 0, io.EOF
+	}
 	return n, nil
 }

@@ -22,7 +22,8 @@ var uuBeginRE = regexp.MustCompile(`^begin(-base64)?[ \t]+([0-7]{3,4})[ \t]+(.+?
 // handed to block as a reader of its decoded bytes. A read error of r or an
 // error returned by block stops the scan.
 func scanUU(r io.Reader, text func(line []byte), block func(name []byte, body io.Reader) error) error {
-	br := bufio.NewReaderSize(r, 16*1024)
+	br := newLineReader(r)
+	defer releaseLineReader(br)
 	lineStart := true
 	for {
 		line, err := br.ReadSlice('\n')

@@ -116,7 +116,8 @@ func leafPath(path string) string {
 // message walks a message (header and body) read from r. prefix is "" for
 // the top-level message and "N/" for one forwarded at part N.
 func (w *walker) message(r io.Reader, prefix string, depth int, c walkCtx) {
-	br := bufio.NewReaderSize(r, 16*1024)
+	br := newLineReader(r)
+	defer releaseLineReader(br)
 	if prefix == "" {
 		// Tolerate an mbox "From " line before the header.
 		if b, err := br.Peek(5); err == nil && string(b) == "From " {
@@ -346,6 +347,7 @@ func (w *walker) multipart(ct headerValue, body io.Reader, path string, depth in
 		return
 	}
 	sp := newSplitter(body, boundary)
+	defer sp.release()
 	for i := 1; ; i++ {
 		pr := sp.Next()
 		if pr == nil {
@@ -355,15 +357,15 @@ func (w *walker) multipart(ct headerValue, body io.Reader, path string, depth in
 			continue
 		}
 		cp := childPath(path, i)
-		br := bufio.NewReaderSize(pr, 16*1024)
+		br := newLineReader(pr)
 		h, b, ok := w.readHeader(br, cp)
-		if !ok {
-			continue
+		if ok {
+			cc := c
+			cc.whole = c.whole && ct.Value == "multipart/signed" && i == 1
+			cc.digest = ct.Value == "multipart/digest"
+			w.entity(h, b, cp, depth+1, cc)
 		}
-		cc := c
-		cc.whole = c.whole && ct.Value == "multipart/signed" && i == 1
-		cc.digest = ct.Value == "multipart/digest"
-		w.entity(h, b, cp, depth+1, cc)
+		releaseLineReader(br)
 	}
 	sp.Drain()
 	if sp.missingEnd {
@@ -501,7 +503,9 @@ func (w *walker) attach(r io.Reader, path, name, ctype, disp, origin string, c w
 		Content: buf, Forwarded: c.forwarded, Origin: origin,
 	}
 	h := sha256.New()
-	chunk := make([]byte, 32*1024)
+	pooled := chunks.Get().(*[chunkSize]byte)
+	defer chunks.Put(pooled)
+	chunk := pooled[:]
 	for {
 		// Fill the chunk: decoders return a few bytes per Read, and each
 		// Write may be a system call once the buffer is on disk.
