@@ -97,6 +97,9 @@ type Upstream struct {
 // Admin is the [admin] section.
 type Admin struct {
 	Listen string `toml:"listen"`
+	// Pprof serves Go's profiles under /debug/pprof/ on the admin listener
+	// (for measuring; they hold code locations and sizes, never mail).
+	Pprof bool `toml:"pprof"`
 }
 
 // Explain is the [explain] section.

@@ -83,6 +83,7 @@ func run() int {
 	rssKinds := flag.String("rss-kinds", "zipcrypto,aes256", "ZIP encryption of the 50 MB message's 37 MB attachment: zipcrypto (zip -P), aes256 (7-Zip)")
 	jsonOut := flag.Bool("json", false, "write the report as JSON to standard output instead of tables")
 	jsonFile := flag.String("json-file", "", "also write the JSON report to this file")
+	flag.StringVar(&pprofAddr, "pprof", "", "serve sendguard's Go profiles on this address (`ADDR`/debug/pprof/), to profile it under load")
 	bin := flag.String("sendguard-bin", "", "sendguard binary to run (default: go build ./cmd/sendguard into the work directory)")
 	workdir := flag.String("workdir", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
 	warmup := flag.Int("warmup", 2, "messages each connection sends, and the sink receives, before the clock starts (0 = none)")

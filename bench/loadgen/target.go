@@ -40,6 +40,10 @@ type sendguardProc struct {
 	err    error         // its exit status, once exited
 }
 
+// pprofAddr, when set (-pprof), is where sendguard's admin listener serves
+// its profiles.
+var pprofAddr string
+
 // sendguardConfig is the configuration the tool generates: the shipped
 // defaults (every rule of this version at its default action, so full
 // inspection for a mail to an external domain), the sink as upstream and
@@ -103,7 +107,11 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 		exited: make(chan struct{}),
 	}
 	conf := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(conf, fmt.Appendf(nil, sendguardConfig, p.addr, spool, sinkAddr, p.audit), 0o600); err != nil {
+	text := fmt.Appendf(nil, sendguardConfig, p.addr, spool, sinkAddr, p.audit)
+	if pprofAddr != "" {
+		text = fmt.Appendf(text, "\n[admin]\nlisten = %q\npprof = true\n", pprofAddr)
+	}
+	if err := os.WriteFile(conf, text, 0o600); err != nil {
 		return nil, err
 	}
 	errf, err := os.Create(p.stderr)

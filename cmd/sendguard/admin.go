@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
+	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/metrics"
 	"github.com/sendguard/sendguard/smtpfilter"
 )
@@ -45,10 +47,18 @@ func (r *readiness) check(ctx context.Context) error {
 	return r.result
 }
 
-// startAdmin serves /metrics, /healthz and /readyz on addr (loopback by
-// default). It returns the listener's address and a function that stops it.
-func startAdmin(addr string, m *metrics.Metrics, ready *readiness, policyLoaded func() bool, log *slog.Logger) (string, func(), error) {
+// startAdmin serves /metrics, /healthz and /readyz (and with pprof Go's
+// profiles under /debug/pprof/) on the admin address (loopback by default).
+// It returns the listener's address and a function that stops it.
+func startAdmin(cfg config.Admin, m *metrics.Metrics, ready *readiness, policyLoaded func() bool, log *slog.Logger) (string, func(), error) {
 	mux := http.NewServeMux()
+	if cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/metrics", m.Handler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
@@ -64,7 +74,7 @@ func startAdmin(addr string, m *metrics.Metrics, ready *readiness, policyLoaded 
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	l, err := net.Listen("tcp", addr)
+	l, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return "", nil, fmt.Errorf("admin listener: %w", err)
 	}

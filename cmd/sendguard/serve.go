@@ -94,7 +94,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	adminAddr, stopAdmin, err := startAdmin(f.Admin.Listen, g.metrics, &readiness{up: cfg.Upstream},
+	adminAddr, stopAdmin, err := startAdmin(f.Admin, g.metrics, &readiness{up: cfg.Upstream},
 		func() bool { return g.policy.Load() != nil }, logger)
 	if err != nil {
 		l.Close()

@@ -49,6 +49,7 @@ type b64Reader struct {
 	src    io.Reader
 	inBuf  *[chunkSize]byte // pooled, given back at the end
 	in     []byte           // raw input
+	outArr *[chunkSize]byte // pooled backing of outBuf, given back at the end
 	pend   []byte           // alphabet characters not decoded yet
 	out    []byte           // decoded bytes not returned yet
 	outBuf []byte
@@ -86,7 +87,12 @@ func (b *b64Reader) fill() {
 	// Room for every group this chunk can complete, plus slack for the
 	// standard decoder, which stores 8 bytes at a time.
 	if need := (len(b.pend)+n)/4*3 + 8; cap(b.outBuf) < need {
-		b.outBuf = make([]byte, 0, need)
+		if b.outArr == nil && need <= chunkSize {
+			b.outArr = chunks.Get().(*[chunkSize]byte)
+			b.outBuf = b.outArr[:0]
+		} else {
+			b.outBuf = make([]byte, 0, need)
+		}
 	}
 	out := b.outBuf[:0]
 	corrupt := false
@@ -131,6 +137,10 @@ func (b *b64Reader) release() {
 	if b.inBuf != nil {
 		chunks.Put(b.inBuf)
 		b.inBuf, b.in = nil, nil
+	}
+	if b.outArr != nil {
+		chunks.Put(b.outArr)
+		b.outArr, b.outBuf, b.out = nil, nil, nil
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestBase64Reader(t *testing.T) {
@@ -170,6 +172,63 @@ func TestWordCharsetReaderMatchesStreaming(t *testing.T) {
 			}
 			if _, eager := r.(*bytes.Reader); eager != (len(in) <= maxEagerDecode) {
 				t.Errorf("%s, %d bytes: eager %v", cs, len(in), eager)
+			}
+		}
+	}
+}
+
+// The splitter's bulk copies give the parts line-by-line reading gives, for
+// generated bodies with boundary look-alikes, bare CR and LF, long lines,
+// missing and extra boundaries, in every read size.
+func TestSplitterBulkMatchesLines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	pieces := []string{
+		"--b", "--b--", "--b ", "--bb", "--", "-", "b", "text", "", ".", "\r", "=", " ",
+		strings.Repeat("L", 300), strings.Repeat("M", 20000), "--b\t", "x--b",
+	}
+	ends := []string{"\r\n", "\n", "\r", ""}
+	split := func(body string, lineOnly bool, inWrap func(io.Reader) io.Reader, readSize int) (parts []string, flags [3]bool) {
+		sp := newSplitter(inWrap(strings.NewReader(body)), "b")
+		sp.lineOnly = lineOnly
+		defer sp.release()
+		for p := sp.Next(); p != nil; p = sp.Next() {
+			var got []byte
+			buf := make([]byte, readSize)
+			for {
+				n, err := p.Read(buf)
+				got = append(got, buf[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			parts = append(parts, string(got))
+		}
+		sp.Drain()
+		return parts, [3]bool{sp.missingEnd, sp.afterEnd, sp.parts > 0}
+	}
+	wraps := []func(io.Reader) io.Reader{
+		func(r io.Reader) io.Reader { return r },
+		iotest.HalfReader,
+		iotest.OneByteReader,
+	}
+	for i := 0; i < 1500; i++ {
+		var b strings.Builder
+		for j := rng.IntN(40); j >= 0; j-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+			b.WriteString(ends[rng.IntN(len(ends))])
+		}
+		body := b.String()
+		want, wantFlags := split(body, true, wraps[0], 32<<10)
+		for _, readSize := range []int{1, 7, 100, 32 << 10} {
+			wrap := wraps[rng.IntN(len(wraps))]
+			got, gotFlags := split(body, false, wrap, readSize)
+			if gotFlags != wantFlags || len(got) != len(want) {
+				t.Fatalf("body %.200q, read size %d: %d parts %v, line by line %d parts %v", body, readSize, len(got), gotFlags, len(want), wantFlags)
+			}
+			for k := range got {
+				if got[k] != want[k] {
+					t.Fatalf("body %.200q, read size %d, part %d:\n%.200q\nline by line:\n%.200q", body, readSize, k+1, got[k], want[k])
+				}
 			}
 		}
 	}

@@ -21,6 +21,9 @@ type splitter struct {
 	parts      int
 	missingEnd bool // input ended before the final boundary
 	afterEnd   bool // a delimiter line appeared after the final boundary
+
+	nlDash   []byte // "\n" + dash
+	lineOnly bool   // no bulk copies: every line through readLine (tests)
 }
 
 const (
@@ -33,6 +36,7 @@ func newSplitter(r io.Reader, boundary string) *splitter {
 	return &splitter{
 		br:        newLineReader(r),
 		dash:      []byte("--" + boundary),
+		nlDash:    []byte("\n--" + boundary),
 		lineStart: true,
 	}
 }
@@ -139,6 +143,49 @@ type rawPart struct {
 	done bool
 }
 
+// bulk copies into b, at once, the whole lines the splitter's reader holds
+// that cannot be a boundary, up to the line before the first one that starts
+// with the boundary's dashes; it returns 0 when there are none (then the next
+// line goes through readLine). What it gives is what line-by-line reading
+// gives for the same lines: the held-back line break, then the lines, all
+// but the last one's line break, which is held back in turn.
+func (p *rawPart) bulk(b []byte) int {
+	s := p.s
+	if s.lineOnly || !s.lineStart || s.br.Buffered() == 0 {
+		return 0
+	}
+	buf, _ := s.br.Peek(s.br.Buffered())
+	if bytes.HasPrefix(buf, s.dash[:min(len(s.dash), len(buf))]) {
+		return 0 // the next line may be a boundary (or is cut off)
+	}
+	room := len(b) - len(p.eol)
+	if room <= 0 {
+		return 0
+	}
+	region := buf[:min(len(buf), room+2)] // +2: the held-back line break
+	if i := bytes.Index(region, s.nlDash); i >= 0 {
+		region = region[:i+1]
+	}
+	end := bytes.LastIndexByte(region, '\n')
+	if end < 0 {
+		return 0
+	}
+	region = region[:end+1]
+	eol := region[end:]
+	if end > 0 && region[end-1] == '\r' {
+		eol = region[end-1:]
+	}
+	body := region[:len(region)-len(eol)]
+	if len(p.eol)+len(body) > len(b) {
+		return 0
+	}
+	n := copy(b, p.eol)
+	n += copy(b[n:], body)
+	p.eol = append(p.eol[:0], eol...)
+	s.br.Discard(len(region))
+	return n
+}
+
 func (p *rawPart) Read(b []byte) (int, error) {
 	// As many lines as fit: the decoders behind read large chunks.
 	n := 0
@@ -151,6 +198,10 @@ func (p *rawPart) Read(b []byte) (int, error) {
 		}
 		if p.done {
 			break
+		}
+		if m := p.bulk(b[n:]); m > 0 {
+			n += m
+			continue
 		}
 		line, start, err := p.s.readLine()
 		if err != nil {
