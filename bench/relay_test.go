@@ -1,7 +1,8 @@
 // Package bench holds benchmarks of an in-process relay: sendguard's SMTP
 // server (smtpfilter.New with the default policy, full inspection) on a
-// loopback listener, relaying to a counting smtpsink, driven by the load
-// tool's client and messages (bench/benchmsg). They exist for CPU profiles:
+// loopback listener, relaying to the load tool's counting sink, driven by its
+// client and messages (bench/wire, bench/benchmsg). They exist for CPU
+// profiles:
 //
 //	go test -run '^$' -bench Relay -benchtime 5s -cpuprofile /tmp/cpu.out ./bench/
 //	go tool pprof -top -nodecount 40 /tmp/cpu.out
@@ -22,10 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/sendguard/sendguard/bench/benchmsg"
-	"github.com/sendguard/sendguard/internal/smtpsink"
+	"github.com/sendguard/sendguard/bench/wire"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
 )
@@ -108,9 +107,9 @@ func startRelay(b *testing.B, sinkAddr string) string {
 	return l.Addr().String()
 }
 
-func startSink(b *testing.B) *smtpsink.Sink {
+func startSink(b *testing.B) *wire.Sink {
 	b.Helper()
-	sink, err := smtpsink.Start(smtpsink.Options{CountOnly: true})
+	sink, err := wire.StartSink()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -147,10 +146,11 @@ func benchTargets(b *testing.B, relay bool) {
 
 // sendN sends b.N messages over conns connections (each one message after
 // the other, RSET between) and checks that all reached the sink.
-func sendN(b *testing.B, addr string, sink *smtpsink.Sink, m *benchmsg.Message, conns int) {
-	clients := make([]*smtp.Client, conns)
+func sendN(b *testing.B, addr string, sink *wire.Sink, m *benchmsg.Message, conns int) {
+	send := benchmsg.NewSender(m)
+	clients := make([]*wire.Client, conns)
 	for i := range clients {
-		c, err := benchmsg.Dial(addr)
+		c, err := wire.Dial(addr, time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func sendN(b *testing.B, addr string, sink *smtpsink.Sink, m *benchmsg.Message, 
 				if seq > int64(b.N) || failed.Load() != nil {
 					return
 				}
-				if err := benchmsg.Send(c, m, seq); err != nil {
+				if err := send(c, seq); err != nil {
 					failed.Store(err)
 					return
 				}

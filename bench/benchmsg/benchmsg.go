@@ -24,6 +24,8 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/japanese"
+
+	"github.com/sendguard/sendguard/bench/wire"
 )
 
 // Envelope of every benchmark message: an internal sender and an external
@@ -62,6 +64,18 @@ func (m *Message) Reader(seq int64) io.Reader {
 // shares.
 func (m *Message) Parts(seq int64) (first, rest []byte) {
 	return m.prefix(seq), m.head
+}
+
+// NewSender returns the client transaction for m over the load tool's own
+// client: MAIL FROM (with SIZE), RCPT TO, DATA with copy seq of m (its own
+// Message-ID), up to the answer to the final dot. The shared part of the
+// message is dot-stuffed once, here.
+func NewSender(m *Message) func(c *wire.Client, seq int64) error {
+	stuffed := wire.Stuff(m.head)
+	size := m.Size()
+	return func(c *wire.Client, seq int64) error {
+		return c.Send(From, []string{To}, size, m.prefix(seq), stuffed)
+	}
 }
 
 // Bytes returns copy number seq of the message as one slice.

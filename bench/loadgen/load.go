@@ -308,18 +308,11 @@ func dial(addr string) (*wire.Client, error) {
 	return wire.Dial(addr, 60*time.Second)
 }
 
-// newSender returns the client transaction for msg: MAIL FROM (with SIZE),
-// RCPT TO, DATA with the next copy of msg (its own Message-ID), up to the
-// answer to the final dot. The shared part of the message is dot-stuffed
-// once, here.
+// newSender returns the client transaction for msg, each call with the
+// next copy.
 func newSender(msg *benchmsg.Message) func(*wire.Client) error {
-	_, rest := msg.Parts(0)
-	stuffed := wire.Stuff(rest)
-	size := msg.Size()
-	return func(c *wire.Client) error {
-		first, _ := msg.Parts(seqCounter.Add(1))
-		return c.Send(benchmsg.From, []string{benchmsg.To}, size, first, stuffed)
-	}
+	send := benchmsg.NewSender(msg)
+	return func(c *wire.Client) error { return send(c, seqCounter.Add(1)) }
 }
 
 // pct is the q-quantile (nearest rank) of sorted d, in milliseconds.

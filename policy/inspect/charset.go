@@ -111,13 +111,22 @@ func decodeText(b []byte, cs string) string {
 	case sevenBitCharsets[cs] && !bytes.Contains(b, []byte{0x1b}):
 		return string(b)
 	}
-	r, err := message.CharsetReader(cs, bytes.NewReader(b))
-	if err != nil || r == nil {
-		return decodeGuess(b)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		return decodeGuess(b)
+	var out []byte
+	if enc := japaneseEncodings[cs]; enc != nil {
+		// The whole text is here: convert it at once (what the streaming
+		// reader below gives, without its buffers).
+		var err error
+		if out, err = enc.NewDecoder().Bytes(b); err != nil {
+			return decodeGuess(b)
+		}
+	} else {
+		r, err := message.CharsetReader(cs, bytes.NewReader(b))
+		if err != nil || r == nil {
+			return decodeGuess(b)
+		}
+		if out, err = io.ReadAll(r); err != nil {
+			return decodeGuess(b)
+		}
 	}
 	return strings.ToValidUTF8(string(out), "\uFFFD")
 }
