@@ -3,7 +3,9 @@ package main
 import (
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
+	"runtime/debug"
 	"testing"
 
 	"github.com/sendguard/sendguard/config"
@@ -33,5 +35,29 @@ func TestAdminPprofOnlyWhenAsked(t *testing.T) {
 			}
 		}
 		stop()
+	}
+}
+
+// serve sets the collector's target and memory limit from [server] unless
+// the environment set GOGC / GOMEMLIMIT.
+func TestRuntimeSettings(t *testing.T) {
+	oldGC := debug.SetGCPercent(100)
+	oldLimit := debug.SetMemoryLimit(math.MaxInt64)
+	defer func() {
+		debug.SetGCPercent(oldGC)
+		debug.SetMemoryLimit(oldLimit)
+	}()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := config.Server{GCPercent: 400, MemoryLimitBytes: 1 << 30}
+
+	applyRuntimeSettings(s, func(string) string { return "" }, log)
+	if gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64); gc != 400 || limit != 1<<30 {
+		t.Errorf("from the config: gc %d, limit %d; want 400, %d", gc, limit, 1<<30)
+	}
+
+	env := map[string]string{"GOGC": "150", "GOMEMLIMIT": "2GiB"}
+	applyRuntimeSettings(s, func(k string) string { return env[k] }, log)
+	if gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); gc != 100 || limit != math.MaxInt64 {
+		t.Errorf("with GOGC and GOMEMLIMIT set: gc %d, limit %d; want them untouched", gc, limit)
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -49,6 +51,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 		return &exitError{code: exitConfig, err: err}
 	}
 	defer closeAudit()
+	applyRuntimeSettings(f.Server, os.Getenv, logger)
 
 	g := &gateway{path: *path, file: f, log: logger}
 	g.policy.Store(pol)
@@ -333,4 +336,19 @@ func upstream(f *config.File) (smtpfilter.Upstream, error) {
 		ConnectTimeout: u.ConnectTimeout.Duration, CommandTimeout: u.CommandTimeout.Duration,
 		DataTimeout: u.DataTimeout.Duration,
 	}, nil
+}
+
+// applyRuntimeSettings sets the garbage collector's target and the soft
+// memory limit from [server] gc_percent and memory_limit_bytes, unless the
+// environment sets GOGC or GOMEMLIMIT (which the Go runtime has applied).
+func applyRuntimeSettings(s config.Server, getenv func(string) string, log *slog.Logger) {
+	gc := "GOGC=" + getenv("GOGC")
+	if getenv("GOGC") == "" && s.GCPercent > 0 {
+		debug.SetGCPercent(s.GCPercent)
+		gc = strconv.Itoa(s.GCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" && s.MemoryLimitBytes > 0 {
+		debug.SetMemoryLimit(s.MemoryLimitBytes)
+	}
+	log.Debug("go runtime", "gc_percent", gc, "memory_limit", debug.SetMemoryLimit(-1))
 }
