@@ -8,6 +8,7 @@ import (
 
 	"github.com/sendguard/sendguard/policy/encryption"
 	"github.com/sendguard/sendguard/policy/inspect"
+	"github.com/sendguard/sendguard/policy/secret"
 )
 
 // Envelope is the SMTP envelope of a message.
@@ -46,6 +47,10 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 	defer m.Close()
 
 	v := &Verdict{Encrypted: m.Encrypted}
+	texts := &messageTexts{m: m}
+	// inspected keeps each attachment's inspection: the password checker
+	// and the ZIP comments reuse the directory it parsed.
+	inspected := map[*inspect.Attachment]*encryption.Inspection{}
 	unencrypted := applies(RuleAttachmentUnencrypted)
 	unscannable := applies(RuleAttachmentUnscannable)
 	pwRule := applies(RulePasswordInBody)
@@ -91,7 +96,9 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 			}
 			continue
 		}
-		res := encryption.Inspect(a.Content, a.Size, p.encryption)
+		in := encryption.InspectFile(a.Content, a.Size, p.encryption)
+		inspected[a] = in
+		res := in.Result
 		rep.Format = string(res.Format)
 		rep.Protected = res.Protected
 		rep.Method = res.Method
@@ -101,7 +108,7 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 			v.add(f)
 		}
 		if res.Protected && pwRule != nil {
-			if o := newOpener(a, res, p.encryption); o != nil {
+			if o := newOpener(a, in, p.encryption); o != nil {
 				openers = append(openers, o)
 			} else {
 				openers = append(openers, &opener{att: a}) // protected, no trial: the pattern still counts
@@ -116,13 +123,13 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 			}
 		}
 		protected := displayName(openers[0].att.Name, openers[0].att.ContentType, openers[0].att.Path)
-		findings, secrets := p.passwordFindings(m, tryable, protected, pwRule.action)
+		findings, secrets := p.passwordFindings(m, texts, inspected, tryable, protected, pwRule.action)
 		for _, f := range findings {
 			v.add(f)
 		}
 		v.scrub(secrets)
 	}
-	for _, f := range p.recipientFindings(ctx, env, m, applies) {
+	for _, f := range p.recipientFindings(ctx, env, m, texts, applies) {
 		v.add(f)
 	}
 	for i, f := range v.Findings {
@@ -233,4 +240,31 @@ func formatName(f encryption.Format) string {
 		return "unknown"
 	}
 	return string(f)
+}
+
+// messageTexts are a message's texts, normalised once (on first use) for
+// both the password scan and the link rules.
+type messageTexts struct {
+	m    *inspect.Message
+	prep []secret.Prepared
+}
+
+// prepared returns the texts prepared for the password scan.
+func (mt *messageTexts) prepared() []secret.Prepared {
+	if mt.prep == nil {
+		mt.prep = make([]secret.Prepared, 0, len(mt.m.Texts))
+		for _, t := range mt.m.Texts {
+			mt.prep = append(mt.prep, secret.Prepare(secret.Text{Path: t.Path, Kind: t.Kind, Content: t.Content}))
+		}
+	}
+	return mt.prep
+}
+
+// nfkc returns the texts in NFKC form, for the link rules.
+func (mt *messageTexts) nfkc() []string {
+	out := make([]string, 0, len(mt.m.Texts))
+	for _, t := range mt.prepared() {
+		out = append(out, t.NFKC())
+	}
+	return out
 }

@@ -2,13 +2,13 @@ package policy
 
 import (
 	"archive/zip"
-	"unicode/utf8"
-
 	"fmt"
-	"golang.org/x/text/encoding/japanese"
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/japanese"
 
 	"github.com/sendguard/sendguard/policy/encryption"
 	"github.com/sendguard/sendguard/policy/inspect"
@@ -73,14 +73,15 @@ type opener struct {
 	cheap bool
 }
 
-// newOpener builds the password checker for a protected attachment, or nil
-// when its format has none (PGP, S/MIME) or it cannot be verified.
-func newOpener(a *inspect.Attachment, res encryption.Result, lim encryption.Limits) *opener {
-	r, size := io.ReaderAt(a.Content), a.Size
+// newOpener builds the password checker for a protected attachment (in is
+// its inspection), or nil when its format has none (PGP, S/MIME) or it
+// cannot be verified.
+func newOpener(a *inspect.Attachment, in *encryption.Inspection, lim encryption.Limits) *opener {
+	r, size, res := io.ReaderAt(a.Content), a.Size, in.Result
 	o := &opener{att: a}
 	switch res.Format {
 	case encryption.FormatZIP:
-		c, err := encryption.NewZipPasswordChecker(r, size, lim)
+		c, err := in.ZipPasswordChecker()
 		if err != nil {
 			return nil
 		}
@@ -125,13 +126,13 @@ func newOpener(a *inspect.Attachment, res encryption.Result, lim encryption.Limi
 //
 // It also returns the passwords it found (proved ones, and the values of
 // stated ones) so that the caller can mask them wherever they appear.
-func (p *Policy) passwordFindings(m *inspect.Message, openers []*opener, protected string, action Action) ([]Finding, []string) {
-	texts := make([]secret.Text, 0, len(m.Texts))
-	for _, t := range m.Texts {
-		texts = append(texts, secret.Text{Path: t.Path, Kind: t.Kind, Content: t.Content})
+func (p *Policy) passwordFindings(m *inspect.Message, mt *messageTexts, inspected map[*inspect.Attachment]*encryption.Inspection,
+	openers []*opener, protected string, action Action) ([]Finding, []string) {
+	texts := append([]secret.Prepared(nil), mt.prepared()...)
+	for _, t := range zipComments(m, inspected) {
+		texts = append(texts, secret.Prepare(t))
 	}
-	texts = append(texts, zipComments(m)...)
-	found := p.password.finder.Find(texts)
+	found := p.password.finder.FindPrepared(texts)
 
 	var out []Finding
 	var secrets []string
@@ -229,11 +230,18 @@ const maxZipComment = 64 << 10
 
 // zipComments returns the archive and entry comments of the ZIP
 // attachments: text the recipient sees when opening the archive, where
-// senders also write passwords.
-func zipComments(m *inspect.Message) []secret.Text {
+// senders also write passwords. An attachment's directory is read again
+// only when its inspection did not read it.
+func zipComments(m *inspect.Message, inspected map[*inspect.Attachment]*encryption.Inspection) []secret.Text {
 	var out []secret.Text
 	for _, a := range m.Attachments {
-		zr, err := zip.NewReader(a.Content, a.Size)
+		var zr *zip.Reader
+		var err error
+		if in := inspected[a]; in != nil {
+			zr, err = in.ZipReader()
+		} else {
+			zr, err = zip.NewReader(a.Content, a.Size)
+		}
 		if err != nil {
 			continue
 		}

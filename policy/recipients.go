@@ -79,7 +79,7 @@ func compileRecipients(cfg Config, errorf func(key, format string, args ...any))
 // recipientFindings classifies the envelope recipients (Bcc included) by
 // domain, counts the external addresses exposed in To/Cc, and checks the
 // links in the text. One finding per rule and domain or host.
-func (p *Policy) recipientFindings(ctx context.Context, env Envelope, m *inspect.Message, applies func(string) *rule) []Finding {
+func (p *Policy) recipientFindings(ctx context.Context, env Envelope, m *inspect.Message, texts *messageTexts, applies func(string) *rule) []Finding {
 	var out []Finding
 	seen := map[string]bool{}
 	for _, v := range p.recipients.Classify(ctx, env.To) {
@@ -116,11 +116,7 @@ func (p *Policy) recipientFindings(ctx context.Context, env Envelope, m *inspect
 	}
 	fileSharing, online := applies(RuleLinkFileSharing), applies(RuleLinkOnlineService)
 	if fileSharing != nil || online != nil {
-		texts := make([]string, 0, len(m.Texts))
-		for _, t := range m.Texts {
-			texts = append(texts, t.Content)
-		}
-		for _, lf := range p.links.Check(texts...) {
+		for _, lf := range p.links.CheckNFKC(texts.nfkc()...) {
 			r := applies(lf.Class.Rule())
 			if r == nil {
 				continue

@@ -2,8 +2,6 @@ package encryption
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,14 +10,9 @@ import (
 // Seeds: every fixture in testdata/attachments and the hostile archives.
 // Run: go test -fuzz FuzzInspect -fuzztime 30s ./policy/encryption/
 func FuzzInspect(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(fixtureDir, "*"))
-	for _, p := range files {
-		if strings.HasSuffix(p, ".sh") {
-			continue
-		}
-		if b, err := os.ReadFile(p); err == nil {
-			f.Add(b)
-		}
+	files, _ := fixtureFiles()
+	for _, b := range files {
+		f.Add(b)
 	}
 	enc, encData := zipCryptoLooking("a.txt", 8)
 	f.Add(quotedOverlap())

@@ -1,6 +1,7 @@
 package encryption
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
 )
@@ -106,12 +107,57 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) Result {
 	return s.inspect(r, size, 0)
 }
 
+// Inspection is what InspectFile found out about a file: its Result and,
+// for a ZIP archive, the directory it parsed, which ZipPasswordChecker and
+// ZipReader reuse instead of reading the archive again.
+type Inspection struct {
+	Result
+	r    io.ReaderAt
+	size int64
+	lim  Limits
+	zip  *zipArchive // the attachment's own ZIP directory; nil when not parsed
+	// zipReason is why the archive is unscannable ("" when it is not), as
+	// parseZip said.
+	zipReason string
+}
+
+// InspectFile is Inspect, keeping what the password checker and the reader
+// of ZIP comments need.
+func InspectFile(r io.ReaderAt, size int64, lim Limits) *Inspection {
+	lim = lim.withDefaults()
+	s := &scanner{lim: lim, left: lim.MaxBytes}
+	res := s.inspect(r, size, 0)
+	return &Inspection{Result: res, r: r, size: size, lim: lim, zip: s.topZip, zipReason: s.topZipReason}
+}
+
+// ZipPasswordChecker returns NewZipPasswordChecker(r, size, lim) for the
+// file InspectFile inspected, built from the directory it parsed.
+func (in *Inspection) ZipPasswordChecker() (*ZipPasswordChecker, error) {
+	if in.zip == nil {
+		return NewZipPasswordChecker(in.r, in.size, in.lim)
+	}
+	return newZipPasswordChecker(in.r, in.size, in.lim, in.zip, in.zipReason)
+}
+
+// ZipReader returns zip.NewReader(r, size) for the file InspectFile
+// inspected: the reader its ZIP check made, when it got that far.
+func (in *Inspection) ZipReader() (*zip.Reader, error) {
+	if in.zip == nil || !in.zip.zrRead {
+		return zip.NewReader(in.r, in.size)
+	}
+	return in.zip.zr, in.zip.zrErr
+}
+
 // scanner carries the limits and the byte budget shared by an attachment
 // and everything nested in it.
 type scanner struct {
 	lim      Limits
 	left     int64     // bytes that may still be read or inflated
 	inflater io.Reader // reused by entryReader
+	// topZip and topZipReason are parseZip's result for the attachment
+	// itself (not a nested file), kept for Inspection.
+	topZip       *zipArchive
+	topZipReason string
 }
 
 // charge takes n bytes from the budget; false when it is exhausted.

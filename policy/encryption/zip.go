@@ -108,6 +108,11 @@ type zipArchive struct {
 	end   *zipEnd
 	files []zipFile
 	notes []string
+	// zr and zrErr are what zip.NewReader returned, when parseZip got as
+	// far as calling it (zrRead).
+	zr     *zip.Reader
+	zrErr  error
+	zrRead bool
 }
 
 // Priorities of the reasons an archive is unscannable; the most telling
@@ -155,6 +160,7 @@ func (s *scanner) parseZip(r io.ReaderAt, size int64) (*zipArchive, string) {
 		return a, fmt.Sprintf("ZIP central directory exceeds the %d-byte limit", s.lim.MaxBytes)
 	}
 	zr, err := zip.NewReader(r, size)
+	a.zr, a.zrErr, a.zrRead = zr, err, true
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return a, fmt.Sprintf("ZIP central directory is corrupt: %v", err)
 	}
@@ -340,6 +346,9 @@ func unclaimed(r io.ReaderAt, size, off, n int64) string {
 func (s *scanner) inspectZIP(r io.ReaderAt, size int64, depth int) Result {
 	res := Result{Format: FormatZIP}
 	a, reason := s.parseZip(r, size)
+	if depth == 0 {
+		s.topZip, s.topZipReason = a, reason
+	}
 	if a != nil && len(a.files) == 0 && reason != "" {
 		if e, ok := s.encryptedDirectory(r, size, a.end); ok {
 			return e

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
@@ -63,6 +64,17 @@ func NewZipPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *ZipPasswor
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	a, reason := s.parseZip(r, size)
+	return newZipPasswordChecker(r, size, lim, a, reason)
+}
+
+// newZipPasswordChecker builds the checker from parseZip's result a and
+// reason; lim has its defaults.
+func newZipPasswordChecker(r io.ReaderAt, size int64, lim Limits, a *zipArchive, reason string) (c *ZipPasswordChecker, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
+		}
+	}()
 	if reason != "" {
 		return nil, fmt.Errorf("%w: %s", ErrUnscannable, reason)
 	}
@@ -225,11 +237,40 @@ func (t *pwTarget) zipCryptoData(r io.ReaderAt, k zipCryptoKeys) bool {
 	raw := io.NewSectionReader(r, t.dataOff+zipCryptoHeaderLen, t.csize-zipCryptoHeaderLen)
 	var rd io.Reader = &zipCryptoReader{r: raw, k: k}
 	if t.enc.method == methodDeflate {
-		fr := flate.NewReader(rd)
-		defer fr.Close()
+		fr := newInflater(rd)
+		defer putInflater(fr)
 		rd = fr
 	}
 	h := crc32.NewIEEE()
 	n, err := io.Copy(h, io.LimitReader(rd, t.usize+1))
 	return err == nil && n == t.usize && h.Sum32() == t.crc
 }
+
+// inflaters are decompressors kept for zipCryptoData: about one wrong
+// password in 256 passes the check byte and has its data inflated, and a
+// decompressor is large to allocate.
+var inflaters sync.Pool
+
+// newInflater returns a decompressor reading from r, from inflaters when
+// one is free.
+func newInflater(r io.Reader) io.ReadCloser {
+	if fr, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := fr.(flate.Resetter).Reset(r, nil); err == nil {
+			return fr
+		}
+	}
+	return flate.NewReader(r)
+}
+
+// putInflater gives fr back to inflaters, without the reader it read from.
+func putInflater(fr io.ReadCloser) {
+	if err := fr.(flate.Resetter).Reset(noBytes{}, nil); err == nil {
+		inflaters.Put(fr)
+	}
+}
+
+// noBytes is an empty reader.
+type noBytes struct{}
+
+func (noBytes) Read([]byte) (int, error) { return 0, io.EOF }
+func (noBytes) ReadByte() (byte, error)  { return 0, io.EOF }

@@ -190,10 +190,19 @@ func (f Finding) Evidence() string {
 // Check extracts the links of every text and returns the listed ones, one
 // Finding per host, in order of first appearance.
 func (c *Classifier) Check(texts ...string) []Finding {
+	return c.check(texts, Extract)
+}
+
+// CheckNFKC is Check for texts already in NFKC form (see ExtractNFKC).
+func (c *Classifier) CheckNFKC(texts ...string) []Finding {
+	return c.check(texts, ExtractNFKC)
+}
+
+func (c *Classifier) check(texts []string, extract func(string) []Link) []Finding {
 	var out []Finding
 	seen := map[string]bool{}
 	for _, t := range texts {
-		for _, l := range Extract(t) {
+		for _, l := range extract(t) {
 			if seen[l.Host] {
 				continue
 			}

@@ -62,9 +62,18 @@ func Extract(text string) []Link {
 	if !isASCII(text) {
 		text = norm.NFKC.String(text)
 	}
+	return ExtractNFKC(text)
+}
+
+// ExtractNFKC is Extract for text already in NFKC form (norm.NFKC.String
+// of the text, as the policy has it from its password scan): the same
+// links, without normalising the text again.
+func ExtractNFKC(text string) []Link {
 	x := extractor{seen: map[string]bool{}}
-	x.attributes(text)
-	sort.Slice(x.attrs, func(a, b int) bool { return x.attrs[a][0] < x.attrs[b][0] })
+	if mayHaveAttributes(text) {
+		x.attributes(text)
+		sort.Slice(x.attrs, func(a, b int) bool { return x.attrs[a][0] < x.attrs[b][0] })
+	}
 	x.scan(text)
 	return x.out
 }
@@ -90,6 +99,27 @@ func (x *extractor) add(l Link) {
 		l.Raw = truncate(l.Raw, maxRaw)
 	}
 	x.out = append(x.out, l)
+}
+
+// mayHaveAttributes reports whether text has an "href" or "src" (any
+// case) followed by optional spaces and "=": without one, attributes finds
+// nothing, and the text (most mail text: HTML reaches the rules reduced to
+// its visible text) need not be lower-cased and searched for the names.
+func mayHaveAttributes(text string) bool {
+	for i := 0; ; i++ {
+		k := strings.IndexByte(text[i:], '=')
+		if k < 0 {
+			return false
+		}
+		i += k
+		m := i
+		for m > 0 && isSpace(text[m-1]) {
+			m--
+		}
+		if m >= 4 && strings.EqualFold(text[m-4:m], "href") || m >= 3 && strings.EqualFold(text[m-3:m], "src") {
+			return true
+		}
+	}
 }
 
 // attributes reads href and src attribute values of raw HTML.
@@ -181,7 +211,6 @@ func webScheme(s string) bool { return s == "http" || s == "https" || s == "ftp"
 
 // scan finds scheme URLs and bare names in text, left to right.
 func (x *extractor) scan(text string) {
-	lower := asciiLower(text)
 	i, next := 0, 0 // next: the first attribute range not yet passed
 	for i < len(text) && len(x.out) < maxLinks {
 		for next < len(x.attrs) && x.attrs[next][1] <= i {
@@ -191,9 +220,12 @@ func (x *extractor) scan(text string) {
 			i = x.attrs[next][1]
 			continue
 		}
-		c := text[i]
-		if !isNameByte(c) {
+		if !isNameByte(text[i]) {
+			// Skip to the next name byte or attribute value.
 			i++
+			for i < len(text) && !isNameByte(text[i]) && (next >= len(x.attrs) || x.attrs[next][0] > i) {
+				i++
+			}
 			continue
 		}
 		// A run of name bytes: the start of a scheme or of a bare name.
@@ -208,7 +240,7 @@ func (x *extractor) scan(text string) {
 			for s > i && isAlpha(text[s-1]) {
 				s--
 			}
-			scheme := lower[s:j]
+			scheme := asciiLower(text[s:j])
 			for _, w := range []string{"https", "http", "ftp"} {
 				if strings.HasSuffix(scheme, w) {
 					s, scheme = j-len(w), w
@@ -500,9 +532,16 @@ func asciiLower(s string) string {
 
 func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
-func isNameByte(c byte) bool {
-	return isAlpha(c) || c >= '0' && c <= '9' || c == '-' || c == '.'
-}
+func isNameByte(c byte) bool { return nameBytes[c] }
+
+// nameBytes are the bytes of domain names in running text: ASCII letters,
+// digits, '-' and '.'.
+var nameBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = isAlpha(byte(c)) || c >= '0' && c <= '9' || c == '-' || c == '.'
+	}
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 

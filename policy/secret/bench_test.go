@@ -104,3 +104,16 @@ func BenchmarkFind200KB(b *testing.B) {
 	b.ReportMetric(float64(len(r.Candidates)), "candidates")
 	b.ReportMetric(float64(len(r.Statements)), "statements")
 }
+
+// BenchmarkFindOrders200KB scans the body of the policy's
+// BenchmarkPasswordTrials: fewer labels, more repeated tokens.
+func BenchmarkFindOrders200KB(b *testing.B) {
+	body := ordersBody(200 << 10)
+	f := mustNew(b, Config{})
+	texts := []Text{{Kind: "subject", Content: "見積書"}, {Kind: "plain", Path: "1", Content: body}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f.Find(texts)
+	}
+}

@@ -76,7 +76,7 @@ var jpStopwords = []string{"なし", "無し", "ナシ", "不要", "未設定", 
 // labelTable indexes labels by their first character, longest first.
 type labelTable struct {
 	ascii [utf8.RuneSelf][]*label
-	lead  [256]bool    // lead bytes of the non-ASCII first characters
+	lead  [256]uint8   // lead bytes of the non-ASCII first characters: their lengths
 	tail  [1024]uint64 // bit set of their last two bytes, a quick filter
 	first []uint32     // non-ASCII first characters, by runeKey
 	lists [][]*label
@@ -108,7 +108,7 @@ func (t *labelTable) add(lb *label) {
 		if k == len(t.first) {
 			t.first = append(t.first, key)
 			t.lists = append(t.lists, nil)
-			t.lead[c] = true
+			t.lead[c] = uint8(runeLen(c))
 			t.tail[key&0xFFFF/64] |= 1 << (key & 63)
 		}
 		l = &t.lists[k]
@@ -124,13 +124,24 @@ func (t *labelTable) add(lb *label) {
 	}
 }
 
+// mayStart is a quick filter for at on a non-ASCII character: false when
+// no label starts at s[i:].
+func (t *labelTable) mayStart(s string, i int) bool {
+	n := int(t.lead[s[i]])
+	if n == 0 || i+n > len(s) {
+		return false
+	}
+	key := uint32(s[i+n-2])<<8 | uint32(s[i+n-1]) // runeKey's last two bytes
+	return t.tail[key/64]&(1<<(key&63)) != 0
+}
+
 // at returns the labels that may start at s[i:].
 func (t *labelTable) at(s string, i int) []*label {
 	c := s[i]
 	if c < utf8.RuneSelf {
 		return t.ascii[c]
 	}
-	if !t.lead[c] {
+	if t.lead[c] == 0 {
 		return nil
 	}
 	key, ok := runeKey(s, i)

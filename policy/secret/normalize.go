@@ -64,12 +64,18 @@ func invisible(r rune) bool {
 
 // clean drops invisible characters, decodes leftover HTML entities, turns
 // CR, CRLF, NEL and the Unicode line and paragraph separators into LF and
-// invalid UTF-8 into U+FFFD. Text that needs none of it is copied in runs.
+// invalid UTF-8 into U+FFFD. Text that needs none of it is returned as it
+// is (no copy); otherwise the unchanged runs are copied as they are.
 func clean(s string) string {
-	valid := utf8.ValidString(s)
 	var b strings.Builder
-	b.Grow(len(s))
 	run := 0 // start of the bytes not yet written
+	// flush writes the unchanged bytes before i, ahead of a change at i.
+	flush := func(i int) {
+		if b.Cap() == 0 {
+			b.Grow(len(s))
+		}
+		b.WriteString(s[run:i])
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -77,38 +83,45 @@ func clean(s string) string {
 				i++
 				continue
 			}
-		} else if valid && !mayNeedCleaning(c) {
-			i += runeLen(c)
-			continue
+		} else if !mayNeedCleaning(c) {
+			if n := validLen(s, i); n > 0 {
+				i += n
+				continue
+			}
 		}
-		b.WriteString(s[run:i])
 		switch c {
 		case '\r':
+			flush(i)
 			b.WriteByte('\n')
 			i++
 			if i < len(s) && s[i] == '\n' {
 				i++
 			}
 		case '&':
-			if r, n, ok := entity(s[i:]); ok {
-				if r >= 0 && !invisible(r) {
-					b.WriteRune(r)
-				}
-				i += n
-			} else {
-				b.WriteByte('&')
-				i++
+			r, n, ok := entity(s[i:])
+			if !ok {
+				i++ // a plain '&': nothing to change
+				continue
 			}
+			flush(i)
+			if r >= 0 && !invisible(r) {
+				b.WriteRune(r)
+			}
+			i += n
 		default:
 			r, n := utf8.DecodeRuneInString(s[i:])
 			switch {
 			case r == utf8.RuneError && n == 1:
+				flush(i)
 				b.WriteRune(utf8.RuneError)
 			case invisible(r):
+				flush(i)
 			case r == 0x85 || r == 0x2028 || r == 0x2029:
+				flush(i)
 				b.WriteByte('\n')
 			default:
-				b.WriteString(s[i : i+n])
+				i += n // a visible character: nothing to change
+				continue
 			}
 			i += n
 		}
@@ -119,6 +132,23 @@ func clean(s string) string {
 	}
 	b.WriteString(s[run:])
 	return b.String()
+}
+
+// validLen returns the length of the valid UTF-8 sequence of a non-ASCII
+// character at s[i:], or 0 when it is not valid.
+func validLen(s string, i int) int {
+	if c := s[i]; c >= 0xE1 && c <= 0xEC || c == 0xEE || c == 0xEF {
+		// Three bytes with these leads have no overlong or surrogate
+		// forms: any two continuation bytes make a character.
+		if i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			return 3
+		}
+		return 0
+	}
+	if r, n := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || n > 1 {
+		return n
+	}
+	return 0
 }
 
 // mayNeedCleaning reports the lead bytes of the invisible characters and
@@ -208,15 +238,16 @@ const fullWidthStops = "（）［］｛｝＜＞，．：；＂＇｀｜＝／�
 // by segment, so that every change is recorded with its raw span.
 func (p *prepared) normalize() {
 	raw := p.raw
-	n := norm.NFKC.QuickSpanString(raw)
+	n := quickSpan(raw)
 	if n == len(raw) {
 		p.norm = raw
 		return
 	}
-	out := make([]byte, 0, len(raw)+len(raw)/8)
+	var out strings.Builder
+	out.Grow(len(raw) + len(raw)/8)
 	for pos := 0; pos < len(raw); {
-		n := norm.NFKC.QuickSpanString(raw[pos:])
-		out = append(out, raw[pos:pos+n]...)
+		n := quickSpan(raw[pos:])
+		out.WriteString(raw[pos : pos+n])
 		pos += n
 		if pos >= len(raw) {
 			break
@@ -224,8 +255,8 @@ func (p *prepared) normalize() {
 		if a, ok := fullWidthASCII(raw, pos); ok {
 			// Full-width ASCII (ＡＢＣ１２３：（）) is common in Japanese
 			// text: NFKC makes it ASCII.
-			n0 := len(out)
-			out = append(out, a)
+			n0 := out.Len()
+			out.WriteByte(a)
 			p.changes = append(p.changes, change{n0, n0 + 1, pos, pos + 3})
 			if strings.ContainsRune(fullWidthStops, rune(a)+0xFEE0) {
 				p.markFullWidth(n0)
@@ -239,17 +270,82 @@ func (p *prepared) normalize() {
 		if r1 <= pos {
 			r1 = pos + runeLen(raw[pos]) // cannot happen: a segment is not empty
 		}
-		n0 := len(out)
-		out = norm.NFKC.AppendString(out, raw[pos:r1])
-		if string(out[n0:]) != raw[pos:r1] {
-			p.changes = append(p.changes, change{n0, len(out), pos, r1})
+		n0 := out.Len()
+		seg := norm.NFKC.String(raw[pos:r1])
+		out.WriteString(seg)
+		if seg != raw[pos:r1] {
+			p.changes = append(p.changes, change{n0, out.Len(), pos, r1})
 			if r, _ := utf8.DecodeRuneInString(raw[pos:r1]); r >= 0xFF00 && strings.ContainsRune(fullWidthStops, r) {
 				p.markFullWidth(n0)
 			}
 		}
 		pos = r1
 	}
-	p.norm = string(out)
+	p.norm = out.String()
+}
+
+// quickSpan returns norm.NFKC.QuickSpanString(s) for valid UTF-8 s, with
+// fewer table look-ups on the text mail is made of. QuickSpanString keeps
+// a little state (where the last segment starts, the last combining class,
+// a count of non-starters); after ASCII or a quickStarter character that
+// state is the same as at a fresh start on that character. So runs of such
+// characters are skipped here, and the characters between them are checked
+// by QuickSpanString on the piece that starts at the last one before them
+// and ends at the next one.
+func quickSpan(s string) int {
+	last := 0 // start of the last ASCII or quickStarter character
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf || c >= 0xE5 && c <= 0xE9 {
+			// ASCII, or U+5000–U+9FFF (kanji)
+			last = i
+			i += runeLen(c)
+			continue
+		}
+		r, size := decodeAt(s, i)
+		if quickStarter(r) {
+			last = i
+			i += size
+			continue
+		}
+		z := i + size
+		for z < len(s) && s[z] >= utf8.RuneSelf {
+			r, size := decodeAt(s, z)
+			if quickStarter(r) {
+				break
+			}
+			z += size
+		}
+		n := norm.NFKC.QuickSpanString(s[last:z])
+		if z == len(s) || last+n < z {
+			return last + n
+		}
+		i = z
+	}
+	return len(s)
+}
+
+// quickStarter reports characters that NFKC leaves as they are, that start
+// a segment and that nothing before them combines with (Unicode NFKC_QC=Yes,
+// no leading non-starters): kanji, kana, CJK punctuation, and the general
+// punctuation, arrows, box drawing and shapes common in Japanese mail.
+// TestQuickStarter checks every one against the norm package's tables.
+func quickStarter(r rune) bool {
+	switch {
+	case r >= 0x4E00 && r <= 0x9FFF, // CJK unified ideographs
+		r >= 0x3001 && r <= 0x3029, // 、。「」『』【】〜 ...
+		r >= 0x303B && r <= 0x3098, // 〻〼 and hiragana
+		r >= 0x30A0 && r <= 0x30FE, // katakana, ・, ー
+		r >= 0x3400 && r <= 0x4DBF, // CJK extension A
+		r == 0x2010,                // ‐
+		r >= 0x2012 && r <= 0x2016, // – —
+		r >= 0x2018 && r <= 0x2023, // ‘ ’ “ ” † ‡ •
+		r >= 0x2190 && r <= 0x222B, // arrows, mathematical operators
+		r >= 0x2231 && r <= 0x2328,
+		r >= 0x232B && r <= 0x245F,
+		r >= 0x24EB && r <= 0x2A0B: // box drawing, shapes, symbols, dingbats
+		return true
+	}
+	return false
 }
 
 // fullWidthASCII returns the ASCII character NFKC makes of the full-width
@@ -286,7 +382,15 @@ func (p *prepared) markFullWidth(i int) {
 // fullWidthStop reports whether the character at norm offset i was a
 // full-width stop in raw.
 func (p *prepared) fullWidthStop(i int) bool {
-	return p.fw != nil && i/64 < len(p.fw) && p.fw[i/64]&(1<<(i%64)) != 0
+	k := uint(i) / 64
+	return k < uint(len(p.fw)) && p.fw[k]&(1<<(uint(i)%64)) != 0
+}
+
+// changed reports whether NFKC changed anything in norm[a:b] (a < b):
+// otherwise rawSpan(a, b) is the same text.
+func (p *prepared) changed(a, b int) bool {
+	k := sort.Search(len(p.changes), func(i int) bool { return p.changes[i].n1 > a })
+	return k < len(p.changes) && p.changes[k].n0 < b
 }
 
 // rawSpan returns raw's text for norm[a:b].
@@ -324,13 +428,19 @@ func asciiLower(s string) string {
 	if i == len(s) {
 		return s
 	}
-	b := []byte(s)
-	for ; i < len(b); i++ {
-		if b[i] >= 'A' && b[i] <= 'Z' {
-			b[i] += 'a' - 'A'
+	// Upper-case letters are few in mail text: copy the runs between them.
+	var b strings.Builder
+	b.Grow(len(s))
+	run := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b.WriteString(s[run:i])
+			b.WriteByte(c + 'a' - 'A')
+			run = i + 1
 		}
 	}
-	return string(b)
+	b.WriteString(s[run:])
+	return b.String()
 }
 
 // splitLines splits norm into lines and finds each line's quoting prefix:

@@ -60,8 +60,10 @@ func valueRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return r > ' ' && r < 0x7F
 	}
-	return !unicode.IsSpace(r) && !unicode.IsControl(r) && !separatorRune(r) && !japaneseLetter(r) &&
-		!unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r)
+	if japaneseLetter(r) || separatorRune(r) {
+		return false // the common case in Japanese text, without table look-ups
+	}
+	return !unicode.IsSpace(r) && !unicode.IsControl(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Cf, r)
 }
 
 // spaceRune reports Unicode White_Space.
@@ -71,6 +73,21 @@ func spaceRune(r rune) bool {
 	}
 	return r == 0x85 || r == 0xA0 || r == 0x1680 || r >= 0x2000 && r <= 0x200A || r == 0x2028 ||
 		r == 0x2029 || r == 0x202F || r == 0x205F || r == 0x3000
+}
+
+// spaceAt reports whether the character at s[i:] (valid UTF-8) is a
+// spaceRune, and its length. Only characters with the lead bytes of the
+// spaces are decoded.
+func spaceAt(s string, i int) (size int, space bool) {
+	c := s[i]
+	switch {
+	case c < utf8.RuneSelf:
+		return 1, c == ' ' || c >= '\t' && c <= '\r'
+	case c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3: // U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000
+		r, size := decodeAt(s, i)
+		return size, spaceRune(r)
+	}
+	return runeLen(c), false
 }
 
 // decodeAt decodes the character at s[i:], which must be valid UTF-8
@@ -116,4 +133,16 @@ func runeLen(c byte) int {
 		return 3
 	}
 	return 4
+}
+
+// runeCount is utf8.RuneCountInString for valid UTF-8 (prepared text is):
+// the bytes that are not continuation bytes.
+func runeCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i]&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }

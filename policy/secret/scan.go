@@ -19,22 +19,34 @@ func (s *scan) labelled(p *prepared, t Text) {
 		url := strings.HasPrefix(lower[ln.content:ln.end], "www.")
 		for i := ln.content; i < ln.end; {
 			c := lower[i]
-			switch {
-			case c == ' ' || c == '\t':
-				i++
-				url = strings.HasPrefix(lower[i:ln.end], "www.")
-				continue
-			case c >= utf8.RuneSelf:
+			if c >= utf8.RuneSelf {
 				url = false
-			case c == ':' && strings.HasPrefix(lower[i:ln.end], "://"):
-				url = true
-			}
-			if !url {
-				if lb, j := s.f.match(p, ln, i); lb != nil {
-					s.occurrence(p, t, li, i, j, lb, exempt)
-					i = j
+				if !s.f.labels.mayStart(lower, i) {
+					i += runeLen(c)
 					continue
 				}
+			} else {
+				switch {
+				case c == ' ' || c == '\t':
+					i++
+					url = strings.HasPrefix(lower[i:ln.end], "www.")
+					continue
+				case c == ':' && strings.HasPrefix(lower[i:ln.end], "://"):
+					url = true
+				}
+				// A label that starts with a letter or digit does not
+				// start inside a word (see boundary): only word starts are
+				// tried.
+				inWord := i > ln.content && asciiAlnum(rune(c)) && asciiAlnum(rune(lower[i-1]))
+				if url || inWord || len(s.f.labels.ascii[c]) == 0 {
+					i++
+					continue
+				}
+			}
+			if lb, j := s.f.match(p, ln, i); lb != nil {
+				s.occurrence(p, t, li, i, j, lb, exempt)
+				i = j
+				continue
 			}
 			i += runeLen(c)
 		}

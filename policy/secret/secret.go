@@ -33,6 +33,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Defaults for Config.
@@ -175,15 +177,51 @@ func New(cfg Config) (*Finder, error) {
 
 // Find scans the texts. Its work is linear in their total size.
 func (f *Finder) Find(texts []Text) Result {
-	s := &scan{f: f, seen: map[string]loc{}, stmts: map[Statement]bool{}}
-	preps := make([]*prepared, len(texts))
+	preps := make([]Prepared, len(texts))
 	for k, t := range texts {
-		p := prepare(t.Content)
-		preps[k] = p
-		s.labelled(p, t)
+		preps[k] = Prepare(t)
 	}
-	for k, t := range texts {
-		if !s.tokens(preps[k], t) {
+	return f.FindPrepared(preps)
+}
+
+// Prepared is a Text normalised for Find, made by Prepare: cleaned of what
+// a reader never sees and brought to NFKC. Prepare a text once when other
+// scanners need its normalised form too (NFKC), and give it to
+// FindPrepared. It is read-only, safe for concurrent use.
+type Prepared struct {
+	Text
+	p *prepared
+}
+
+// Prepare normalises t for FindPrepared.
+func Prepare(t Text) Prepared {
+	return Prepared{Text: t, p: prepare(t.Content)}
+}
+
+// NFKC returns norm.NFKC.String(t.Content) for the prepared text t. It is
+// the normalised text Find scans when cleaning changed nothing (no
+// invisible characters, entities, CR or invalid UTF-8: most text), and is
+// computed on its own otherwise.
+func (t Prepared) NFKC() string {
+	if t.p.raw == t.Content {
+		return t.p.norm
+	}
+	return norm.NFKC.String(t.Content)
+}
+
+// FindPrepared is Find on prepared texts.
+func (f *Finder) FindPrepared(texts []Prepared) Result {
+	size := 0
+	for _, t := range texts {
+		size += len(t.Content)
+	}
+	// About one new token in 64 bytes of text, at most MaxCandidates.
+	s := &scan{f: f, seen: make(map[string]loc, min(size/64, f.maxCand)), stmts: map[Statement]bool{}}
+	for _, t := range texts {
+		s.labelled(t.p, t.Text)
+	}
+	for _, t := range texts {
+		if !s.tokens(t.p, t.Text) {
 			break
 		}
 	}

@@ -24,19 +24,27 @@ func (s *scan) tokens(p *prepared, t Text) bool {
 			}
 			return true
 		}
-		l, seen := s.seen[v]
-		if seen && (len(p.changes) == 0 || s.lists[l.tier][l.idx].Raw != "") {
-			return true
-		}
 		if len(v) < 4*s.f.minTok || len(v) > s.f.maxTok {
-			if n := utf8.RuneCountInString(v); n < s.f.minTok || n > s.f.maxTok {
+			if n := runeCount(v); n < s.f.minTok || n > s.f.maxTok {
 				return true
 			}
 		}
 		if strings.IndexByte(v, ':') >= 0 && strings.Contains(v, "://") {
 			return true
 		}
-		if !seen && s.full() {
+		l, seen := s.seen[v]
+		if seen {
+			// Known already: only its form before NFKC may be new. This is
+			// what add does with a known value, without building the
+			// candidate.
+			if e := &s.lists[l.tier][l.idx]; e.Raw == "" && p.changed(a, b) {
+				if raw := p.rawSpan(a, b); raw != v {
+					e.Raw = raw
+				}
+			}
+			return true
+		}
+		if s.full() {
 			s.res.Truncated = true
 			more = false
 			return false
@@ -73,15 +81,18 @@ func (p *prepared) eachToken(t Text, emit func(a, b int) bool) {
 	s := p.norm
 	for _, ln := range p.lines {
 		for i := ln.content; i < ln.end; {
-			r, size := decodeAt(s, i)
-			if spaceRune(r) {
+			if size, space := spaceAt(s, i); space {
 				i += size
 				continue
 			}
 			a := i
 			for i < ln.end {
-				r, size = decodeAt(s, i)
-				if spaceRune(r) {
+				if c := s[i]; c > ' ' && c < utf8.RuneSelf || c >= 0xE4 {
+					i += runeLen(c) // neither a space nor the lead byte of one
+					continue
+				}
+				size, space := spaceAt(s, i)
+				if space {
 					break
 				}
 				i += size
@@ -93,29 +104,42 @@ func (p *prepared) eachToken(t Text, emit func(a, b int) bool) {
 	}
 }
 
-func (p *prepared) chunk(t Text, a, b int, emit func(a, b int) bool) bool {
+func (p *prepared) chunk(t Text, a, b int, emitAll func(a, b int) bool) bool {
 	s := p.norm
-	if !emit(a, b) {
+	if !emitAll(a, b) {
 		return false
 	}
-	if ta, tb := p.trimToken(a, b); (ta != a || tb != b) && ta < tb && !emit(ta, tb) {
+	ta, tb := p.trimToken(a, b)
+	if (ta != a || tb != b) && ta < tb && !emitAll(ta, tb) {
 		return false
+	}
+	// The pieces are often the chunk itself, trimmed or not: each span is
+	// emitted once (emitting one again changes nothing).
+	last := span{a, b}
+	emit := func(x, y int) bool {
+		if x == a && y == b || x == ta && y == tb || x == last.a && y == last.b {
+			return true
+		}
+		last = span{x, y}
+		return emitAll(x, y)
 	}
 	// Sub-chunks between punctuation ("abc123、さくら2024"), then pieces
 	// between Japanese text and the rest ("パスワードはabc123です").
 	for i := a; i < b; {
 		r, size := decodeAt(s, i)
-		if p.stop(r, i) {
+		jp := japaneseLetter(r)
+		if p.stop(r, jp, i) {
 			i += size
 			continue
 		}
-		start, mixed, jp := i, false, japaneseLetter(r)
+		start, mixed := i, false
 		for i += size; i < b; i += size {
 			r, size = decodeAt(s, i)
-			if p.stop(r, i) {
+			jl := japaneseLetter(r)
+			if p.stop(r, jl, i) {
 				break
 			}
-			if japaneseLetter(r) != jp {
+			if jl != jp {
 				mixed = true
 			}
 		}
@@ -147,9 +171,19 @@ func (p *prepared) chunk(t Text, a, b int, emit func(a, b int) bool) bool {
 }
 
 // stop reports a character between tokens: punctuation, a full-width
-// bracket, anything neither a value rune nor Japanese text.
-func (p *prepared) stop(r rune, i int) bool {
-	return !japaneseLetter(r) && !valueRune(r) || p.fullWidthStop(i)
+// bracket, anything neither a value rune nor Japanese text. r is at norm
+// offset i; jl is japaneseLetter(r).
+func (p *prepared) stop(r rune, jl bool, i int) bool {
+	switch {
+	case jl:
+	case r < utf8.RuneSelf:
+		if r <= ' ' || r == 0x7F { // not a value rune
+			return true
+		}
+	case !valueRune(r):
+		return true
+	}
+	return p.fullWidthStop(i)
 }
 
 func (p *prepared) piece(t Text, a, b int, jp bool, emit func(a, b int) bool) bool {
@@ -173,7 +207,7 @@ func (p *prepared) piece(t Text, a, b int, jp bool, emit func(a, b int) bool) bo
 	if !emit(a, b) {
 		return false
 	}
-	if k := strings.LastIndexAny(s[a:b], ":="); k >= 0 {
+	if k := lastAssign(s[a:b]); k >= 0 {
 		if ta, tb := trimValue(s, a+k+1, b); ta < tb && !emit(ta, tb) {
 			return false
 		}
@@ -190,6 +224,16 @@ func (p *prepared) piece(t Text, a, b int, jp bool, emit func(a, b int) bool) bo
 	return splitEmit(s, a, e, '_', func(x, y int) bool {
 		return emit(x, y) && splitEmit(s, x, y, '-', emit)
 	})
+}
+
+// lastAssign returns the index of the last ':' or '=' in s, or -1.
+func lastAssign(s string) int {
+	for k := len(s) - 1; k >= 0; k-- {
+		if s[k] == ':' || s[k] == '=' {
+			return k
+		}
+	}
+	return -1
 }
 
 // splitEmit emits the parts of s[a:b] split at sep, when there are several.
@@ -214,15 +258,29 @@ func splitEmit(s string, a, b int, sep byte, emit func(a, b int) bool) bool {
 func (p *prepared) trimToken(a, b int) (int, int) {
 	s := p.norm
 	for a < b {
-		r, size := utf8.DecodeRuneInString(s[a:b])
-		if !separatorRune(r) && !strings.ContainsRune("\"'`([{<*", r) {
+		if c := s[a]; c < utf8.RuneSelf {
+			if strings.IndexByte("\"'`([{<*", c) < 0 {
+				break
+			}
+			a++
+			continue
+		}
+		r, size := decodeAt(s, a)
+		if !separatorRune(r) {
 			break
 		}
 		a += size
 	}
 	for a < b {
+		if c := s[b-1]; c < utf8.RuneSelf {
+			if strings.IndexByte("\"'`)]}>*.,;:!?", c) < 0 {
+				break
+			}
+			b--
+			continue
+		}
 		r, size := utf8.DecodeLastRuneInString(s[a:b])
-		if !separatorRune(r) && !strings.ContainsRune("\"'`)]}>*.,;:!?", r) {
+		if !separatorRune(r) {
 			break
 		}
 		b -= size
