@@ -33,3 +33,9 @@ func releaseLineReader(br *bufio.Reader) {
 const chunkSize = 32 << 10
 
 var chunks = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// textBufs hold a plain-text body while it is read (bodyText); buffers that
+// grew past maxPooledText are left to the collector.
+var textBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+const maxPooledText = 1 << 20

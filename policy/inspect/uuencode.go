@@ -17,6 +17,15 @@ var (
 // uuBeginRE matches "begin 644 name" and "begin-base64 644 name".
 var uuBeginRE = regexp.MustCompile(`^begin(-base64)?[ \t]+([0-7]{3,4})[ \t]+(.+?)[ \t]*$`)
 
+// uuBegin matches line against uuBeginRE; the regular expression only runs
+// on lines that start with "begin" (every body line comes here).
+func uuBegin(line []byte) [][]byte {
+	if !bytes.HasPrefix(line, []byte("begin")) {
+		return nil
+	}
+	return uuBeginRE.FindSubmatch(trimEOL(line))
+}
+
 // scanUU reads a text body line by line. Lines outside uuencode blocks go to
 // text (with their line breaks); each block ("begin 644 name" … "end") is
 // handed to block as a reader of its decoded bytes. A read error of r or an
@@ -36,7 +45,7 @@ func scanUU(r io.Reader, text func(line []byte), block func(name []byte, body io
 			start := lineStart
 			lineStart = true
 			if start {
-				if m := uuBeginRE.FindSubmatch(trimEOL(line)); m != nil {
+				if m := uuBegin(line); m != nil {
 					ub := &uuBlock{br: br, b64: len(m[1]) > 0}
 					name := append([]byte(nil), m[3]...)
 					if berr := block(name, ub); berr != nil {

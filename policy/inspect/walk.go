@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
@@ -567,7 +568,10 @@ func (w *walker) countFile(path string) bool {
 
 // addText keeps s for the rules, within MaxTextBytes in all.
 func (w *walker) addText(path, kind, s string) {
-	s = strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD")
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	if s == "" {
 		return
@@ -633,7 +637,15 @@ func (w *walker) bodyText(dec io.Reader, t, cs, path string, c walkCtx) {
 		return
 	}
 	room := w.lim.MaxTextBytes - w.text
-	var raw []byte
+	// The text is gathered in a pooled buffer: decodeText copies it.
+	pooled := textBufs.Get().(*[]byte)
+	raw := (*pooled)[:0]
+	defer func() {
+		if cap(raw) <= maxPooledText {
+			*pooled = raw[:0]
+			textBufs.Put(pooled)
+		}
+	}()
 	cut := false
 	err := scanUU(lr, func(line []byte) {
 		if int64(len(raw)+len(line)) > room {
