@@ -37,6 +37,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,6 +84,7 @@ func run() int {
 	rssKinds := flag.String("rss-kinds", "zipcrypto,aes256", "ZIP encryption of the 50 MB message's 37 MB attachment: zipcrypto (zip -P), aes256 (7-Zip)")
 	jsonOut := flag.Bool("json", false, "write the report as JSON to standard output instead of tables")
 	jsonFile := flag.String("json-file", "", "also write the JSON report to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write the load tool's own CPU profile to `FILE`")
 	flag.StringVar(&pprofAddr, "pprof", "", "serve sendguard's Go profiles on this address (`ADDR`/debug/pprof/), to profile it under load")
 	bin := flag.String("sendguard-bin", "", "sendguard binary to run (default: go build ./cmd/sendguard into the work directory)")
 	workdir := flag.String("workdir", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
@@ -100,6 +102,16 @@ func run() int {
 	if flag.NArg() > 0 || *repeat < 1 || *repeat > 10 {
 		flag.Usage()
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			return 1
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

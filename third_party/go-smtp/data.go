@@ -69,6 +69,9 @@ func newDataReader(c *Conn) *dataReader {
 	return dr
 }
 
+// crlfDot is where the DATA reader's fast path stops (sendguard patch).
+var crlfDot = []byte("\r\n.")
+
 func (r *dataReader) Read(b []byte) (n int, err error) {
 	if r.limited {
 		if r.n <= 0 {
@@ -111,12 +114,21 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 		i := 0
 		for i < len(buf) && n < len(b) && r.state != stateEOF {
 			if r.state == stateData {
+				// In the middle of a line every byte is kept as it is up
+				// to the next CR LF "." (a dot at a line start, which the
+				// state machine below handles): copy up to it at once and
+				// take the state the byte loop would have after the copy.
 				run := buf[i:]
 				if len(run) > len(b)-n {
 					run = run[:len(b)-n]
 				}
-				if j := bytes.IndexByte(run, '\r'); j >= 0 {
-					run = run[:j+1]
+				if j := bytes.Index(run, crlfDot); j >= 0 {
+					run = run[:j+2]
+				}
+				switch k := len(run); {
+				case k >= 2 && run[k-2] == '\r' && run[k-1] == '\n':
+					r.state = stateBeginLine
+				case k >= 1 && run[k-1] == '\r':
 					r.state = stateCR
 				}
 				copy(b[n:], run)
