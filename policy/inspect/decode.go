@@ -174,8 +174,8 @@ func (b *b64Reader) decodeClean(out, line []byte) ([]byte, []byte) {
 	if need := len(out) + full/4*3 + 8; cap(out) < need {
 		out = append(make([]byte, 0, need+len(out)), out...)
 	}
-	m, err := base64.RawStdEncoding.Decode(out[len(out):cap(out)], line[:full])
-	if err != nil {
+	m, ok := decodeBase64Groups(out[len(out):cap(out)], line[:full])
+	if !ok {
 		// Not clean: a character outside the alphabet, or '='. What the
 		// decoder stored beyond len(out) is not kept.
 		return out, line

@@ -446,3 +446,51 @@ func BenchmarkB64Decode(b *testing.B) {
 		})
 	}
 }
+
+// decodeBase64Groups gives what the standard decoder gives for whole groups,
+// and fails where it fails.
+func TestBase64GroupsMatchStd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		raw := make([]byte, rng.IntN(120))
+		for j := range raw {
+			raw[j] = byte(rng.IntN(256))
+		}
+		src := []byte(base64.RawStdEncoding.EncodeToString(raw))
+		src = src[:len(src)&^3]
+		if i%3 == 0 && len(src) > 0 {
+			src[rng.IntN(len(src))] = "=\r\n -_.!\x00\xff"[rng.IntN(10)]
+		}
+		checkBase64Groups(t, src)
+	}
+}
+
+func FuzzBase64Groups(f *testing.F) {
+	f.Add([]byte("QUJD"))
+	f.Add([]byte("QUJDREVGR0g="))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		checkBase64Groups(t, src[:len(src)&^3])
+	})
+}
+
+func checkBase64Groups(t *testing.T, src []byte) {
+	t.Helper()
+	if bytes.ContainsAny(src, "\r\n") {
+		// The standard decoder skips line breaks; decodeBase64Groups is
+		// never given any, and refuses them.
+		if _, ok := decodeBase64Groups(make([]byte, len(src)/4*3+8), src); ok {
+			t.Fatalf("%q: a line break decoded", src)
+		}
+		return
+	}
+	want := make([]byte, len(src)/4*3+8)
+	wn, err := base64.RawStdEncoding.Decode(want, src)
+	got := make([]byte, len(src)/4*3+8)
+	n, ok := decodeBase64Groups(got, src)
+	if ok != (err == nil) {
+		t.Fatalf("%q: ok %v, standard decoder %v", src, ok, err)
+	}
+	if ok && (n != wn || !bytes.Equal(got[:n], want[:wn])) {
+		t.Fatalf("%q: %x, standard decoder %x", src, got[:n], want[:wn])
+	}
+}
