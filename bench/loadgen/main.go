@@ -44,8 +44,8 @@ import (
 	"time"
 
 	"github.com/sendguard/sendguard/bench/benchmsg"
-	"github.com/sendguard/sendguard/internal/postfixtest"
 	"github.com/sendguard/sendguard/bench/wire"
+	"github.com/sendguard/sendguard/internal/postfixtest"
 )
 
 // Report is the whole output (-json).
