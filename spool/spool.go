@@ -287,7 +287,8 @@ func (b *Buffer) Bytes() []byte {
 	return out
 }
 
-// Close releases the memory and removes the temporary file.
+// Close releases the memory and removes the temporary file. It must not run
+// while a ReadAt is in progress: the chunks go back to the pool.
 func (b *Buffer) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
