@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/sendguard/sendguard/internal/jabody"
 )
 
 // japaneseBody generates about size bytes of Japanese business mail: a
@@ -108,7 +110,7 @@ func BenchmarkFind200KB(b *testing.B) {
 // BenchmarkFindOrders200KB scans the body of the policy's
 // BenchmarkPasswordTrials: fewer labels, more repeated tokens.
 func BenchmarkFindOrders200KB(b *testing.B) {
-	body := ordersBody(200 << 10)
+	body := jabody.Orders(200 << 10)
 	f := mustNew(b, Config{})
 	texts := []Text{{Kind: "subject", Content: "見積書"}, {Kind: "plain", Path: "1", Content: body}}
 	b.SetBytes(int64(len(body)))

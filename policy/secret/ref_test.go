@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sendguard/sendguard/internal/jabody"
 )
 
 // refFind is Find as it was.
@@ -377,21 +379,6 @@ func generated(rng *rand.Rand, n int) string {
 	return b.String()
 }
 
-// ordersBody is the body of the policy's BenchmarkPasswordTrials: order
-// numbers, dates and addresses in Japanese prose.
-func ordersBody(size int) string {
-	var b strings.Builder
-	for i := 0; b.Len() < size; i++ {
-		fmt.Fprintf(&b, "いつもお世話になっております。株式会社サンプル営業部の山田です。\n"+
-			"ご注文番号 ORD-%06d の件、納期は%d月%d日となります。品番 AB%04d-X を%d個手配済みです。\n"+
-			"ご不明な点がございましたら、担当 tanaka%d@example.co.jp までご連絡ください。\n", i, 1+i%12, 1+i%28, i%9999, 1+i%50, i%100)
-		if i%40 == 0 {
-			fmt.Fprintf(&b, "参照コード：Ref%05dZ\n", i)
-		}
-	}
-	return b.String()
-}
-
 var kinds = []string{"plain", "html", KindSubject, KindFilename}
 
 // TestEquivalence checks Find against refFind, and the prepared texts
@@ -413,7 +400,7 @@ func TestEquivalence(t *testing.T) {
 	for seed := range uint64(3) {
 		cases = append(cases, []Text{{Kind: KindSubject, Content: "見積書送付の件"}, {Kind: "plain", Path: "1", Content: japaneseBody(20<<10, seed)}})
 	}
-	cases = append(cases, []Text{{Kind: "plain", Path: "1", Content: ordersBody(50 << 10)}})
+	cases = append(cases, []Text{{Kind: "plain", Path: "1", Content: jabody.Orders(50 << 10)}})
 	n := 3000
 	if testing.Short() {
 		n = 300
@@ -532,7 +519,7 @@ func FuzzFindEquivalence(f *testing.F) {
 		f.Add(s, 0)
 	}
 	f.Add(strings.Join(fragments, ""), 3)
-	f.Add(ordersBody(2000), 1)
+	f.Add(jabody.Orders(2000), 1)
 	finders := []*Finder{
 		mustNew(f, Config{}),
 		mustNew(f, Config{MaxCandidates: 5}),
