@@ -18,6 +18,7 @@ import (
 
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/sendguard/sendguard/internal/logcapture"
 	"github.com/sendguard/sendguard/internal/postfixtest"
 	"github.com/sendguard/sendguard/internal/smtpsink"
 )
@@ -30,7 +31,7 @@ type gateway struct {
 	config  string
 	baseCfg string
 	cmd     *exec.Cmd
-	log     *syncBuffer
+	log     *logcapture.Buffer
 	exited  chan struct{}
 }
 
@@ -90,7 +91,7 @@ func startGateway(t *testing.T, bin, upstream string, extra ...string) *gateway 
 func startGatewayWith(t *testing.T, bin, upstream, serverKeys string, extra ...string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
-	g := &gateway{addr: freeAddr(t), admin: freeAddr(t), audit: filepath.Join(dir, "audit.log"), log: &syncBuffer{}, exited: make(chan struct{})}
+	g := &gateway{addr: freeAddr(t), admin: freeAddr(t), audit: filepath.Join(dir, "audit.log"), log: &logcapture.Buffer{}, exited: make(chan struct{})}
 	g.baseCfg = fmt.Sprintf(`[server]
 listen = %q
 hostname = "sendguard.example.co.jp"
@@ -155,23 +156,6 @@ func (g *gateway) writeConfig(t *testing.T, extra string) {
 	if err := os.WriteFile(g.config, []byte(g.baseCfg+extra+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // submit hands a message to Postfix, as a user's mail client would.

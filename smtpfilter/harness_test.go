@@ -13,12 +13,12 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sendguard/sendguard/internal/logcapture"
 	"github.com/sendguard/sendguard/internal/smtpsink"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
@@ -30,7 +30,7 @@ type harness struct {
 	sink     *smtpsink.Sink
 	srv      *smtpfilter.Server
 	addr     string
-	audit    *syncBuffer
+	audit    *logcapture.Buffer
 	spoolDir string
 }
 
@@ -65,7 +65,7 @@ func start(t *testing.T, o options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit := &syncBuffer{}
+	audit := &logcapture.Buffer{}
 	var up smtpfilter.Upstream = &smtpfilter.SMTPUpstream{
 		Addr: sink.Addr, Helo: "sendguard.test",
 		ConnectTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, DataTimeout: 10 * time.Second,
@@ -206,23 +206,6 @@ func (h *harness) waitAudit(n int) []map[string]any {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // smtpCode returns the reply code of err (250 for nil).
