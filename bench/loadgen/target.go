@@ -133,7 +133,7 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 		p.err = p.cmd.Wait()
 		close(p.exited)
 	}()
-	if err := waitBanner(p.addr, 20*time.Second, p.exited); err != nil {
+	if err := postfixtest.WaitBanner(p.addr, 20*time.Second, p.exited); err != nil {
 		p.Close()
 		b, _ := os.ReadFile(p.stderr)
 		return nil, fmt.Errorf("sendguard at %s: %v\n%s", p.addr, err, b)
@@ -315,37 +315,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// waitBanner waits until addr answers 220, or the process ends (exited
-// closed).
-func waitBanner(addr string, timeout time.Duration, exited <-chan struct{}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var lastErr error = errors.New("no answer")
-	for {
-		select {
-		case <-exited:
-			return errors.New("the process exited")
-		case <-ctx.Done():
-			return lastErr
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			line, err := bufio.NewReader(c).ReadString('\n')
-			c.Write([]byte("QUIT\r\n"))
-			c.Close()
-			if err == nil && strings.HasPrefix(line, "220") {
-				return nil
-			}
-			lastErr = fmt.Errorf("greeting %q, %v", strings.TrimSpace(line), err)
-		} else {
-			lastErr = err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // moduleRoot finds the directory of sendguard's go.mod from the working

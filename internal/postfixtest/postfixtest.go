@@ -263,7 +263,7 @@ func start(t testing.TB, postfix string, opts Options) (inst *Instance, retry bo
 		return nil, false, fmt.Errorf("%v\npostfix check:\n%s", err, check)
 	}
 	t2 := time.Now()
-	if err := waitBanner(i.SMTPAddr, 30*time.Second); err != nil {
+	if err := WaitBanner(i.SMTPAddr, 30*time.Second, nil); err != nil {
 		logs := i.Logs()
 		if strings.Contains(logs, "Address already in use") {
 			return nil, true, fmt.Errorf("smtpd could not bind %s:\n%s", i.SMTPAddr, logs)
@@ -712,11 +712,17 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitBanner waits until addr answers with a 220 greeting.
-func waitBanner(addr string, timeout time.Duration) error {
+// WaitBanner waits until addr answers with a 220 greeting, at most timeout,
+// or until exited (the server's process ended; nil: not watched) is closed.
+func WaitBanner(addr string, timeout time.Duration, exited <-chan struct{}) error {
 	deadline := time.Now().Add(timeout)
-	var lastErr error
+	lastErr := errors.New("no answer")
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return errors.New("the process exited")
+		default:
+		}
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.SetDeadline(time.Now().Add(5 * time.Second))
