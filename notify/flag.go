@@ -68,24 +68,11 @@ func BuildFlagNotice(n FlagNotice) ([]byte, error) {
 	doc := flagDocument(&n, info)
 	body := alternative(n.Ref+"|"+n.Date.UTC().Format(time.RFC3339Nano)+"|flag", doc.plain(), doc.html())
 
-	var h header
-	name := n.FromName
-	if name == "" {
-		name = "sendguard"
-	}
-	h.add("From", headerAddress(name, n.From))
-	h.add("To", headerAddress("", n.Sender))
-	h.add("Subject", encodeWord(FlagSubject))
-	h.add("Date", dateHeader(n.Date))
-	h.add("Message-ID", messageID("flag", n.Ref, n.Date, n.Hostname))
-	if info.messageID != "" {
-		h.add("In-Reply-To", info.messageID)
-		h.add("References", info.messageID)
-	}
-	h.add("Auto-Submitted", "auto-generated")
-	h.add("X-Auto-Response-Suppress", "All")
-	h.add(ReportMarker, reportRef(n.Ref))
-	h.add("MIME-Version", "1.0")
+	h := senderMail{
+		fromName: n.FromName, from: n.From, to: n.Sender, subject: FlagSubject,
+		date: n.Date, kind: "flag", ref: n.Ref, hostname: n.Hostname,
+		inReplyTo: info.messageID, autoSubmitted: "auto-generated",
+	}.header()
 	for _, f := range body.header {
 		h.add(f[0], f[1])
 	}

@@ -153,24 +153,11 @@ func BuildReport(r Report) ([]byte, error) {
 	hdrPart := originalHeaderPart(orig)
 	bnd := boundary(seed+"|report", text.body, dsn.body, hdrPart.body)
 
-	var h header
-	name := r.FromName
-	if name == "" {
-		name = "sendguard"
-	}
-	h.add("From", headerAddress(name, r.From))
-	h.add("To", headerAddress("", r.Sender))
-	h.add("Subject", encodeWord(ReportSubject))
-	h.add("Date", dateHeader(r.Date))
-	h.add("Message-ID", messageID("report", r.Ref, r.Date, r.ReportingMTA))
-	if info.messageID != "" {
-		h.add("In-Reply-To", info.messageID)
-		h.add("References", info.messageID)
-	}
-	h.add("Auto-Submitted", "auto-replied")
-	h.add("X-Auto-Response-Suppress", "All")
-	h.add(ReportMarker, reportRef(r.Ref))
-	h.add("MIME-Version", "1.0")
+	h := senderMail{
+		fromName: r.FromName, from: r.From, to: r.Sender, subject: ReportSubject,
+		date: r.Date, kind: "report", ref: r.Ref, hostname: r.ReportingMTA,
+		inReplyTo: info.messageID, autoSubmitted: "auto-replied",
+	}.header()
 	h.add("Content-Type", `multipart/report; report-type=delivery-status; boundary="`+bnd+`"`)
 
 	var b bytes.Buffer
@@ -367,4 +354,38 @@ func originalHeaderPart(hdr []byte) part {
 		header: [][2]string{{"Content-Type", "text/rfc822-headers; charset=" + cs}, {"Content-Transfer-Encoding", "quoted-printable"}},
 		body:   qp(string(hdr)),
 	}
+}
+
+// senderMail is what the header of a mail to a sender about one of their
+// messages (a report or a flag notice) says.
+type senderMail struct {
+	fromName, from, to, subject string
+	date                        time.Time
+	kind, ref, hostname         string
+	inReplyTo                   string // the original's Message-ID, if any
+	autoSubmitted               string // RFC 3834: auto-replied or auto-generated
+}
+
+// header returns the fields up to MIME-Version; the caller adds the
+// content fields.
+func (m senderMail) header() header {
+	var h header
+	name := m.fromName
+	if name == "" {
+		name = "sendguard"
+	}
+	h.add("From", headerAddress(name, m.from))
+	h.add("To", headerAddress("", m.to))
+	h.add("Subject", encodeWord(m.subject))
+	h.add("Date", dateHeader(m.date))
+	h.add("Message-ID", messageID(m.kind, m.ref, m.date, m.hostname))
+	if m.inReplyTo != "" {
+		h.add("In-Reply-To", m.inReplyTo)
+		h.add("References", m.inReplyTo)
+	}
+	h.add("Auto-Submitted", m.autoSubmitted)
+	h.add("X-Auto-Response-Suppress", "All")
+	h.add(ReportMarker, reportRef(m.ref))
+	h.add("MIME-Version", "1.0")
+	return h
 }
