@@ -62,14 +62,58 @@ func zipCryptoCheck(header [zipCryptoHeaderLen]byte, password []byte, crc uint32
 	return k, ok
 }
 
-// zipCryptoReader decrypts a ZipCrypto data stream.
+// zipCryptoReader decrypts a ZipCrypto data stream. It is an io.ByteReader,
+// so that flate reads through it directly and only what it consumes is
+// decrypted: the output of a wrong password that passed the check byte is
+// garbage that inflate refuses after a few bytes (5 on average, in a trial
+// on random data), where a bufio.Reader in between would read and decrypt
+// 4 KB first.
 type zipCryptoReader struct {
-	r io.Reader
-	k zipCryptoKeys
+	r        io.Reader
+	k        zipCryptoKeys
+	ahead    []byte // read from r, not decrypted yet: ahead[pos:end]
+	pos, end int
+	err      error // r's error, once ahead is used up
 }
 
+// readAhead is how much ReadByte reads from r at a time (decrypting only
+// what is taken).
+const readAhead = 4096
+
 func (z *zipCryptoReader) Read(p []byte) (int, error) {
+	if z.pos < z.end {
+		n := copy(p, z.ahead[z.pos:z.end])
+		z.k.decrypt(p[:n])
+		z.pos += n
+		return n, nil
+	}
+	if z.err != nil {
+		return 0, z.err
+	}
 	n, err := z.r.Read(p)
 	z.k.decrypt(p[:n])
 	return n, err
+}
+
+func (z *zipCryptoReader) ReadByte() (byte, error) {
+	if z.pos == z.end {
+		if z.err != nil {
+			return 0, z.err
+		}
+		if z.ahead == nil {
+			z.ahead = make([]byte, readAhead)
+		}
+		n, err := z.r.Read(z.ahead)
+		z.pos, z.end, z.err = 0, n, err
+		if n == 0 {
+			if err == nil {
+				z.err = io.ErrNoProgress
+			}
+			return 0, z.err
+		}
+	}
+	c := z.ahead[z.pos] ^ z.k.decryptByte()
+	z.k.update(c)
+	z.pos++
+	return c, nil
 }
