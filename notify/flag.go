@@ -137,20 +137,6 @@ func flagDocument(n *FlagNotice, info original) *document {
 			"You need not reply to this mail.",
 		},
 	}
-	for i, f := range n.Findings {
-		rid := cleanText(f.Rule, 64)
-		ja.Items = append(ja.Items, item{
-			Heading:    fmt.Sprintf("%d. %s", i+1, f.JA.Summary),
-			Fields:     []fact{{"規則", f.JA.Rule}, {"参照番号", ref + "（" + rid + "）"}},
-			StepsLabel: "確認と対応",
-			Steps:      f.JA.Steps(),
-		})
-		en.Items = append(en.Items, item{
-			Heading:    fmt.Sprintf("%d. %s", i+1, f.EN.Summary),
-			Fields:     []fact{{"Rule", f.EN.Rule}, {"Reference", ref + " (" + rid + ")"}},
-			StepsLabel: "What to check",
-			Steps:      f.EN.Steps(),
-		})
-	}
+	addFindings(&ja, &en, n.Findings, ref, "確認と対応", "What to check")
 	return &document{Title: FlagSubject, Sections: []section{ja, en}}
 }

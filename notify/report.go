@@ -244,21 +244,7 @@ func reportDocument(r *Report, info original) *document {
 			"If anything is unclear, ask IT and quote the reference \"" + ref + "\".",
 		},
 	}
-	for i, f := range r.Findings {
-		rid := cleanText(f.Rule, 64)
-		ja.Items = append(ja.Items, item{
-			Heading:    fmt.Sprintf("%d. %s", i+1, f.JA.Summary),
-			Fields:     []fact{{"規則", f.JA.Rule}, {"参照番号", ref + "（" + rid + "）"}},
-			StepsLabel: "送り方",
-			Steps:      f.JA.Steps(),
-		})
-		en.Items = append(en.Items, item{
-			Heading:    fmt.Sprintf("%d. %s", i+1, f.EN.Summary),
-			Fields:     []fact{{"Rule", f.EN.Rule}, {"Reference", ref + " (" + rid + ")"}},
-			StepsLabel: "How to send it",
-			Steps:      f.EN.Steps(),
-		})
-	}
+	addFindings(&ja, &en, r.Findings, ref, "送り方", "How to send it")
 	return &document{Title: ReportSubject, Sections: []section{ja, en}}
 }
 
@@ -388,4 +374,25 @@ func (m senderMail) header() header {
 	h.add(ReportMarker, reportRef(m.ref))
 	h.add("MIME-Version", "1.0")
 	return h
+}
+
+// addFindings lists the findings as numbered items in the Japanese and the
+// English section, each with its rule, the reference and the steps under
+// the given label.
+func addFindings(ja, en *section, fs []Finding, ref, jaSteps, enSteps string) {
+	for i, f := range fs {
+		rid := cleanText(f.Rule, 64)
+		ja.Items = append(ja.Items, item{
+			Heading:    fmt.Sprintf("%d. %s", i+1, f.JA.Summary),
+			Fields:     []fact{{"規則", f.JA.Rule}, {"参照番号", ref + "（" + rid + "）"}},
+			StepsLabel: jaSteps,
+			Steps:      f.JA.Steps(),
+		})
+		en.Items = append(en.Items, item{
+			Heading:    fmt.Sprintf("%d. %s", i+1, f.EN.Summary),
+			Fields:     []fact{{"Rule", f.EN.Rule}, {"Reference", ref + " (" + rid + ")"}},
+			StepsLabel: enSteps,
+			Steps:      f.EN.Steps(),
+		})
+	}
 }
