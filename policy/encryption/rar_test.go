@@ -388,53 +388,26 @@ func rarFixture(t testing.TB, name string) []byte {
 
 func TestInspectRAR(t *testing.T) {
 	tests := []struct {
-		name      string
-		protected bool
-		method    string
-		plain     []string
-		entries   int
-		note      string // a note that must be present
-		nested    string // the format of Nested[0]
+		name string
+		want archiveWant
 	}{
-		{"rar4-plain", false, "", []string{"hello.txt", "secret.txt"}, 2, "", ""},
-		{"rar4-partial", false, "AES-128 (RAR4)", []string{"a.txt", "日本語の資料.txt"}, 4, "file names visible", ""},
-		{"rar4-encrypted", true, "AES-128 (RAR4)", nil, 3, "file names visible", ""},
-		{"rar4-encrypted-compressed", true, "AES-128 (RAR4)", nil, 1, "", ""},
-		{"rar4-hp", true, "AES-128 (RAR4, headers encrypted)", nil, 0, "file names are hidden", ""},
-		{"rar4-nested", false, "", []string{"inner.zip"}, 1, "", "zip"},
-		{"rar5-plain", false, "", []string{"hello.txt", "secret.txt"}, 2, "", ""},
-		{"rar5-encrypted", true, "AES-256 (RAR5)", nil, 3, "file names visible", ""},
-		{"rar5-partial", false, "AES-256 (RAR5)", []string{"hello.txt"}, 2, "", ""},
-		{"rar5-encrypted-nocheck", true, "AES-256 (RAR5)", nil, 1, "", ""},
-		{"rar5-hp", true, "AES-256 (RAR5, headers encrypted)", nil, 0, "file names are hidden", ""},
-		{"rar5-hp-nocheck", true, "AES-256 (RAR5, headers encrypted)", nil, 0, "", ""},
-		{"rar5-nested", false, "", []string{"日本語/inner.zip"}, 1, "", "zip"},
+		{"rar4-plain", archiveWant{false, "", []string{"hello.txt", "secret.txt"}, 2, "", ""}},
+		{"rar4-partial", archiveWant{false, "AES-128 (RAR4)", []string{"a.txt", "日本語の資料.txt"}, 4, "file names visible", ""}},
+		{"rar4-encrypted", archiveWant{true, "AES-128 (RAR4)", nil, 3, "file names visible", ""}},
+		{"rar4-encrypted-compressed", archiveWant{true, "AES-128 (RAR4)", nil, 1, "", ""}},
+		{"rar4-hp", archiveWant{true, "AES-128 (RAR4, headers encrypted)", nil, 0, "file names are hidden", ""}},
+		{"rar4-nested", archiveWant{false, "", []string{"inner.zip"}, 1, "", "zip"}},
+		{"rar5-plain", archiveWant{false, "", []string{"hello.txt", "secret.txt"}, 2, "", ""}},
+		{"rar5-encrypted", archiveWant{true, "AES-256 (RAR5)", nil, 3, "file names visible", ""}},
+		{"rar5-partial", archiveWant{false, "AES-256 (RAR5)", []string{"hello.txt"}, 2, "", ""}},
+		{"rar5-encrypted-nocheck", archiveWant{true, "AES-256 (RAR5)", nil, 1, "", ""}},
+		{"rar5-hp", archiveWant{true, "AES-256 (RAR5, headers encrypted)", nil, 0, "file names are hidden", ""}},
+		{"rar5-hp-nocheck", archiveWant{true, "AES-256 (RAR5, headers encrypted)", nil, 0, "", ""}},
+		{"rar5-nested", archiveWant{false, "", []string{"日本語/inner.zip"}, 1, "", "zip"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := inspectBytes(rarFixture(t, tt.name), Limits{})
-			if res.Unscannable != "" {
-				t.Fatalf("Unscannable = %q", res.Unscannable)
-			}
-			if res.Format != FormatRAR || res.Protected != tt.protected || res.Method != tt.method {
-				t.Errorf("got %q protected %v method %q, want rar %v %q", res.Format, res.Protected, res.Method, tt.protected, tt.method)
-			}
-			if !reflect.DeepEqual(res.PlainEntries, tt.plain) {
-				t.Errorf("PlainEntries = %q, want %q", res.PlainEntries, tt.plain)
-			}
-			if len(res.Entries) != tt.entries {
-				t.Errorf("%d entries, want %d: %+v", len(res.Entries), tt.entries, res.Entries)
-			}
-			if tt.note != "" && !hasNote(res, tt.note) {
-				t.Errorf("no note %q in %q", tt.note, res.Notes)
-			}
-			if tt.nested != "" {
-				if len(res.Nested) != 1 || string(res.Nested[0].Format) != tt.nested || res.Nested[0].Name != tt.plain[0] {
-					t.Errorf("Nested = %+v", res.Nested)
-				}
-			} else if len(res.Nested) != 0 {
-				t.Errorf("Nested = %+v", res.Nested)
-			}
+			checkArchive(t, inspectBytes(rarFixture(t, tt.name), Limits{}), FormatRAR, tt.want)
 		})
 	}
 }
@@ -735,4 +708,41 @@ func BenchmarkRARKeys(b *testing.B) {
 			rar5Keys([]byte("candidate"), salt16, 15)
 		}
 	})
+}
+
+// archiveWant is what Inspect should say of an archive fixture.
+type archiveWant struct {
+	protected bool
+	method    string
+	plain     []string // PlainEntries
+	entries   int
+	note      string // a note that must be present
+	nested    Format // the format of Nested[0], whose name is plain[0]
+}
+
+// checkArchive compares Inspect's result for an archive with want.
+func checkArchive(t *testing.T, res Result, format Format, want archiveWant) {
+	t.Helper()
+	if res.Unscannable != "" {
+		t.Fatalf("Unscannable = %q", res.Unscannable)
+	}
+	if res.Format != format || res.Protected != want.protected || res.Method != want.method {
+		t.Errorf("got %q protected %v method %q, want %s %v %q", res.Format, res.Protected, res.Method, format, want.protected, want.method)
+	}
+	if !reflect.DeepEqual(res.PlainEntries, want.plain) {
+		t.Errorf("PlainEntries = %q, want %q", res.PlainEntries, want.plain)
+	}
+	if len(res.Entries) != want.entries {
+		t.Errorf("%d entries, want %d: %+v", len(res.Entries), want.entries, res.Entries)
+	}
+	if want.note != "" && !hasNote(res, want.note) {
+		t.Errorf("no note %q in %q", want.note, res.Notes)
+	}
+	if want.nested != "" {
+		if len(res.Nested) != 1 || res.Nested[0].Format != want.nested || res.Nested[0].Name != want.plain[0] {
+			t.Errorf("Nested = %+v", res.Nested)
+		}
+	} else if len(res.Nested) != 0 {
+		t.Errorf("Nested = %+v", res.Nested)
+	}
 }

@@ -23,53 +23,26 @@ import (
 // "secret123", except 7z-jp-password.7z ("パスワード").
 func TestInspect7z(t *testing.T) {
 	tests := []struct {
-		file      string
-		protected bool
-		method    string
-		plain     []string
-		entries   int
-		note      string
-		nested    Format
+		file string
+		want archiveWant
 	}{
-		{"7z-aes.7z", true, "AES-256", nil, 2, "file names visible", ""},
-		{"7z-aes-mhe.7z", true, "AES-256 (headers encrypted)", nil, 0, "file names are hidden", ""},
-		{"encrypted.7z", true, "AES-256 (headers encrypted)", nil, 0, "file names are hidden", ""},
-		{"7z-plain.7z", false, "", []string{"hello.txt", "secret.txt"}, 2, "", ""},
-		{"7z-mixed.7z", false, "AES-256", []string{"hello.txt"}, 2, "file names visible", ""},
-		{"7z-aes-lzma.7z", true, "AES-256", nil, 2, "", ""},
-		{"7z-aes-copy.7z", true, "AES-256", nil, 2, "", ""},
-		{"7z-aes-bcj.7z", true, "AES-256", nil, 2, "", ""},
-		{"7z-aes-bcj2.7z", true, "AES-256", nil, 1, "", ""},
+		{"7z-aes.7z", archiveWant{true, "AES-256", nil, 2, "file names visible", ""}},
+		{"7z-aes-mhe.7z", archiveWant{true, "AES-256 (headers encrypted)", nil, 0, "file names are hidden", ""}},
+		{"encrypted.7z", archiveWant{true, "AES-256 (headers encrypted)", nil, 0, "file names are hidden", ""}},
+		{"7z-plain.7z", archiveWant{false, "", []string{"hello.txt", "secret.txt"}, 2, "", ""}},
+		{"7z-mixed.7z", archiveWant{false, "AES-256", []string{"hello.txt"}, 2, "file names visible", ""}},
+		{"7z-aes-lzma.7z", archiveWant{true, "AES-256", nil, 2, "", ""}},
+		{"7z-aes-copy.7z", archiveWant{true, "AES-256", nil, 2, "", ""}},
+		{"7z-aes-bcj.7z", archiveWant{true, "AES-256", nil, 2, "", ""}},
+		{"7z-aes-bcj2.7z", archiveWant{true, "AES-256", nil, 1, "", ""}},
 		// Directories and an empty file have no data to encrypt.
-		{"7z-aes-dirs.7z", true, "AES-256", nil, 4, "1 empty file(s)", ""},
-		{"7z-nested.7z", false, "", []string{"inner-encrypted.zip"}, 1, "", FormatZIP},
-		{"7z-jp-password.7z", true, "AES-256", nil, 1, "", ""},
+		{"7z-aes-dirs.7z", archiveWant{true, "AES-256", nil, 4, "1 empty file(s)", ""}},
+		{"7z-nested.7z", archiveWant{false, "", []string{"inner-encrypted.zip"}, 1, "", FormatZIP}},
+		{"7z-jp-password.7z", archiveWant{true, "AES-256", nil, 1, "", ""}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			res := inspectBytes(fixture(t, tt.file), Limits{})
-			if res.Unscannable != "" {
-				t.Fatalf("Unscannable = %q", res.Unscannable)
-			}
-			if res.Format != Format7z || res.Protected != tt.protected || res.Method != tt.method {
-				t.Errorf("got %q protected %v method %q, want 7z %v %q", res.Format, res.Protected, res.Method, tt.protected, tt.method)
-			}
-			if !reflect.DeepEqual(res.PlainEntries, tt.plain) {
-				t.Errorf("PlainEntries = %q, want %q", res.PlainEntries, tt.plain)
-			}
-			if len(res.Entries) != tt.entries {
-				t.Errorf("%d entries, want %d: %+v", len(res.Entries), tt.entries, res.Entries)
-			}
-			if tt.note != "" && !hasNote(res, tt.note) {
-				t.Errorf("no note %q in %q", tt.note, res.Notes)
-			}
-			if tt.nested != "" {
-				if len(res.Nested) != 1 || res.Nested[0].Format != tt.nested || res.Nested[0].Name != tt.plain[0] {
-					t.Errorf("Nested = %+v", res.Nested)
-				}
-			} else if len(res.Nested) != 0 {
-				t.Errorf("Nested = %+v", res.Nested)
-			}
+			checkArchive(t, inspectBytes(fixture(t, tt.file), Limits{}), Format7z, tt.want)
 		})
 	}
 }
