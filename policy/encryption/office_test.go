@@ -224,20 +224,36 @@ func TestInspectOfficeFixtures(t *testing.T) {
 				t.Errorf("got format %q protected %v method %q, want %q %v %q",
 					res.Format, res.Protected, res.Method, tt.format, tt.protected, tt.method)
 			}
-			if tt.note != "" && !ofHasNote(res, tt.note) {
+			if tt.note != "" && !hasNote(res, tt.note) {
 				t.Errorf("notes %q lack %q", res.Notes, tt.note)
 			}
 		})
 	}
 }
 
-func ofHasNote(res Result, sub string) bool {
-	for _, n := range res.Notes {
-		if strings.Contains(n, sub) {
-			return true
-		}
+// checkDocument compares Inspect's result for a document of format with
+// what is wanted: unscannable (a part of the reason) when not "", else
+// protected, method and a note (a part of one) when not "".
+func checkDocument(t *testing.T, res Result, format Format, protected bool, method, note, unscannable string) {
+	t.Helper()
+	if res.Format != format {
+		t.Fatalf("Format = %q", res.Format)
 	}
-	return false
+	if unscannable != "" {
+		if !strings.Contains(res.Unscannable, unscannable) || res.Protected {
+			t.Fatalf("got %+v, want unscannable %q", res, unscannable)
+		}
+		return
+	}
+	if res.Unscannable != "" {
+		t.Fatalf("Unscannable = %q", res.Unscannable)
+	}
+	if res.Protected != protected || res.Method != method {
+		t.Errorf("got protected %v method %q, want %v %q (notes %q)", res.Protected, res.Method, protected, method, res.Notes)
+	}
+	if note != "" && !hasNote(res, note) {
+		t.Errorf("notes %q lack %q", res.Notes, note)
+	}
 }
 
 // Documents no tool here writes, built from [MS-CFB], [MS-DOC], [MS-XLS],
@@ -320,25 +336,7 @@ func TestInspectOfficeSynthetic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			res := inspectBytes(tt.b, Limits{})
-			if res.Format != FormatCFB {
-				t.Fatalf("Format = %q", res.Format)
-			}
-			if tt.unscannable != "" {
-				if !strings.Contains(res.Unscannable, tt.unscannable) || res.Protected {
-					t.Fatalf("got %+v, want unscannable %q", res, tt.unscannable)
-				}
-				return
-			}
-			if res.Unscannable != "" {
-				t.Fatalf("Unscannable = %q", res.Unscannable)
-			}
-			if res.Protected != tt.protected || res.Method != tt.method {
-				t.Errorf("got protected %v method %q, want %v %q (notes %q)", res.Protected, res.Method, tt.protected, tt.method, res.Notes)
-			}
-			if tt.note != "" && !ofHasNote(res, tt.note) {
-				t.Errorf("notes %q lack %q", res.Notes, tt.note)
-			}
+			checkDocument(t, inspectBytes(tt.b, Limits{}), FormatCFB, tt.protected, tt.method, tt.note, tt.unscannable)
 		})
 	}
 }

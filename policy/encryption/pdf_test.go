@@ -58,7 +58,7 @@ func TestInspectPDFFixtures(t *testing.T) {
 				t.Errorf("got format %q protected %v method %q, want pdf %v %q",
 					res.Format, res.Protected, res.Method, tt.protected, tt.method)
 			}
-			if tt.note != "" && !ofHasNote(res, tt.note) {
+			if tt.note != "" && !hasNote(res, tt.note) {
 				t.Errorf("notes %q lack %q", res.Notes, tt.note)
 			}
 			if tt.note == "" && len(res.Notes) > 0 {
@@ -397,25 +397,7 @@ func TestInspectPDFHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := inspectBytes(tt.b, Limits{})
-			if res.Format != FormatPDF {
-				t.Fatalf("Format = %q", res.Format)
-			}
-			if tt.unscannable != "" {
-				if !strings.Contains(res.Unscannable, tt.unscannable) || res.Protected {
-					t.Fatalf("got %+v, want unscannable %q", res, tt.unscannable)
-				}
-				return
-			}
-			if res.Unscannable != "" {
-				t.Fatalf("Unscannable = %q", res.Unscannable)
-			}
-			if res.Protected != tt.protected || res.Method != tt.method {
-				t.Errorf("got protected %v method %q, want %v %q (notes %q)", res.Protected, res.Method, tt.protected, tt.method, res.Notes)
-			}
-			if tt.note != "" && !ofHasNote(res, tt.note) {
-				t.Errorf("notes %q lack %q", res.Notes, tt.note)
-			}
+			checkDocument(t, inspectBytes(tt.b, Limits{}), FormatPDF, tt.protected, tt.method, tt.note, tt.unscannable)
 		})
 	}
 }
@@ -435,7 +417,7 @@ func TestPDFLimits(t *testing.T) {
 	w.Close()
 	x := fmt.Sprintf("%%PDF-1.7\n1 0 obj\n<< /Type /XRef /Size 2 /W [1 2 1] /Root 1 0 R /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream\nendobj\nstartxref\n9\n%%%%EOF\n", z.Len(), z.Bytes())
 	res = inspectBytes([]byte(x), Limits{})
-	if res.Unscannable == "" && !ofHasNote(res, "inflates to more than") {
+	if res.Unscannable == "" && !hasNote(res, "inflates to more than") {
 		t.Errorf("got %+v", res)
 	}
 }
