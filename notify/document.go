@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"regexp"
 	"strings"
+
+	"github.com/sendguard/sendguard/policy/explain"
 )
 
 // document is the content of a notice, once per language (Japanese first);
@@ -136,32 +138,6 @@ func (d *document) html() string {
 	return b.String()
 }
 
-// cleanText makes a value from a message (a subject, an address) safe to
-// show: control and bidirectional formatting characters become U+FFFD and it
-// is cut at max runes.
-func cleanText(s string, max int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		n++
-		switch {
-		case r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == 0xfffd,
-			r >= 0x200e && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x061c,
-			r == 0x2028, r == 0x2029:
-			b.WriteRune('\ufffd')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // listAddresses shows up to max addresses and how many more there are.
 func listAddresses(addrs []string, max int, more func(n int) string) string {
 	shown := addrs
@@ -170,7 +146,7 @@ func listAddresses(addrs []string, max int, more func(n int) string) string {
 	}
 	out := make([]string, len(shown))
 	for i, a := range shown {
-		out[i] = cleanText(a, 254)
+		out[i] = explain.CleanText(a, 254)
 	}
 	s := strings.Join(out, ", ")
 	if len(addrs) > max {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sendguard/sendguard/policy/explain"
 )
 
 // FlagNotice is what a flag notice is made from: the message went out, with
@@ -97,7 +99,7 @@ func FlagNoticeText(n FlagNotice) string {
 }
 
 func flagDocument(n *FlagNotice, info original) *document {
-	ref := cleanText(n.Ref, 64)
+	ref := explain.CleanText(n.Ref, 64)
 	jaFacts, enFacts := []fact{}, []fact{}
 	if info.subject != "" {
 		jaFacts = append(jaFacts, fact{"件名", info.subject})

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
+
+	"github.com/sendguard/sendguard/policy/explain"
 )
 
 // headerSection returns the header section at the start of raw — up to the
@@ -130,7 +132,7 @@ func originalInfo(hdr []byte) original {
 		if d, err := wordDecoder.DecodeHeader(s); err == nil {
 			s = d
 		}
-		o.subject = cleanText(s, 200)
+		o.subject = explain.CleanText(s, 200)
 	}
 	if id := strings.TrimSpace(fs.Get("Message-ID")); len(id) > 2 && len(id) <= 250 &&
 		strings.HasPrefix(id, "<") && strings.HasSuffix(id, ">") && strings.Count(id, "<") == 1 &&

@@ -545,8 +545,8 @@ func incidentDocument(n *IncidentNotice) *document {
 		},
 	}
 	for i, in := range n.Incidents {
-		ref := cleanText(in.Ref, 64)
-		rule := cleanText(in.Rule, 64)
+		ref := explain.CleanText(in.Ref, 64)
+		rule := explain.CleanText(in.Rule, 64)
 		jaText, _ := n.Catalog.Render(explain.Japanese, explain.Input{Rule: in.Rule})
 		enText, _ := n.Catalog.Render(explain.English, explain.Input{Rule: in.Rule})
 		var jaAction, enAction string
@@ -556,15 +556,15 @@ func incidentDocument(n *IncidentNotice) *document {
 		case "flag":
 			jaAction, enAction = "フラグを付けて送信されました（宛先に届いています）", "sent with a flag (delivered)"
 		default:
-			jaAction, enAction = cleanText(in.Action, 32), cleanText(in.Action, 32)
+			jaAction, enAction = explain.CleanText(in.Action, 32), explain.CleanText(in.Action, 32)
 		}
-		ev := cleanText(in.Evidence, 300)
+		ev := explain.CleanText(in.Evidence, 300)
 		ja.Items = append(ja.Items, item{
 			Heading: fmt.Sprintf("%d. 参照番号 %s（%s）", i+1, ref, rule),
 			Fields: []fact{
 				{"検知日時", timeJST(in.Time) + "（" + timeUTC(in.Time) + "）"},
 				{"連絡期限", timeJST(in.Deadline()) + "（" + timeUTC(in.Deadline()) + "）"},
-				{"送信者", cleanText(in.Sender, 254)},
+				{"送信者", explain.CleanText(in.Sender, 254)},
 				{"規則", rule + "：" + jaText.Rule},
 				{"検知内容", ev},
 				{"処置", jaAction},
@@ -575,7 +575,7 @@ func incidentDocument(n *IncidentNotice) *document {
 			Fields: []fact{
 				{"Detected", timeJST(in.Time) + " (" + timeUTC(in.Time) + ")"},
 				{"Report by", timeJST(in.Deadline()) + " (" + timeUTC(in.Deadline()) + ")"},
-				{"Sender", cleanText(in.Sender, 254)},
+				{"Sender", explain.CleanText(in.Sender, 254)},
 				{"Rule", rule + ": " + enText.Rule},
 				{"Evidence", ev},
 				{"Action", enAction},

@@ -202,7 +202,7 @@ func reportDocument(r *Report, info original) *document {
 		}
 		return func(n int) string { return fmt.Sprintf(" and %d more", n) }
 	}
-	ref := cleanText(r.Ref, 64)
+	ref := explain.CleanText(r.Ref, 64)
 	jaFacts := []fact{}
 	enFacts := []fact{}
 	if info.subject != "" {
@@ -381,7 +381,7 @@ func (m senderMail) header() header {
 // the given label.
 func addFindings(ja, en *section, fs []Finding, ref, jaSteps, enSteps string) {
 	for i, f := range fs {
-		rid := cleanText(f.Rule, 64)
+		rid := explain.CleanText(f.Rule, 64)
 		ja.Items = append(ja.Items, item{
 			Heading:    fmt.Sprintf("%d. %s", i+1, f.JA.Summary),
 			Fields:     []fact{{"規則", f.JA.Rule}, {"参照番号", ref + "（" + rid + "）"}},

@@ -50,14 +50,18 @@ func prepare(in Input, ascii bool) Input {
 	return out
 }
 
-// clean replaces control characters, bidirectional formatting characters
-// (a right-to-left override makes "cod.exe" look like "exe.doc") and
-// invalid UTF-8 with U+FFFD, and cuts the value at maxValueRunes runes.
-func clean(s string) string {
+// clean is CleanText at maxValueRunes.
+func clean(s string) string { return CleanText(s, maxValueRunes) }
+
+// CleanText makes s safe to show: control characters, bidirectional
+// formatting characters (a right-to-left override makes "cod.exe" look like
+// "exe.doc") and invalid UTF-8 become U+FFFD, a tab a space, and it is cut
+// at max runes (with "…").
+func CleanText(s string, max int) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if n == maxValueRunes {
+		if n == max {
 			b.WriteString("…")
 			break
 		}
