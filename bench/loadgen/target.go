@@ -95,7 +95,7 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 	if err := os.Mkdir(spool, 0o700); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := postfixtest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -306,16 +306,6 @@ func (p *postfixRelay) cpuSeconds() float64 {
 
 // queued is the number of messages still in Postfix's queues.
 func (p *postfixRelay) queued() int { return len(p.inst.QueueFiles()) }
-
-// freePort picks a free loopback port by listening on :0 and closing.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // moduleRoot finds the directory of sendguard's go.mod from the working
 // directory up.

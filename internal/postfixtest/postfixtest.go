@@ -699,11 +699,11 @@ func processAlive(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// pickPort is freePort; tests replace it.
-var pickPort = freePort
+// pickPort is FreePort; tests replace it.
+var pickPort = FreePort
 
-// freePort picks a free loopback TCP port by listening on :0 and closing.
-func freePort() (int, error) {
+// FreePort picks a free loopback TCP port by listening on :0 and closing.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -269,9 +269,9 @@ func TestPortTaken(t *testing.T) {
 		if calls == 1 {
 			return taken, nil
 		}
-		return freePort()
+		return FreePort()
 	}
-	defer func() { pickPort = freePort }()
+	defer func() { pickPort = FreePort }()
 	relay := startSink(t)
 	pf := Start(t, Options{RelayHost: relay.Addr})
 	if calls < 2 || pf.SMTPAddr == l.Addr().String() {
