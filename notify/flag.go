@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -75,14 +74,7 @@ func BuildFlagNotice(n FlagNotice) ([]byte, error) {
 		date: n.Date, kind: "flag", ref: n.Ref, hostname: n.Hostname,
 		inReplyTo: info.messageID, autoSubmitted: "auto-generated",
 	}.header()
-	for _, f := range body.header {
-		h.add(f[0], f[1])
-	}
-	var b bytes.Buffer
-	h.writeTo(&b)
-	b.WriteString("\r\n")
-	b.Write(body.body)
-	return b.Bytes(), nil
+	return h.message(body), nil
 }
 
 // FlagNoticeText returns the text/plain body of the notice BuildFlagNotice

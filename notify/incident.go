@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -506,14 +505,7 @@ func BuildIncidentNotice(n IncidentNotice) ([]byte, error) {
 	h.add("Importance", "high")
 	h.add("X-Priority", "1")
 	h.add("MIME-Version", "1.0")
-	for _, f := range body.header {
-		h.add(f[0], f[1])
-	}
-	var b bytes.Buffer
-	h.writeTo(&b)
-	b.WriteString("\r\n")
-	b.Write(body.body)
-	return b.Bytes(), nil
+	return h.message(body), nil
 }
 
 func incidentDocument(n *IncidentNotice) *document {

@@ -29,6 +29,19 @@ type header struct {
 
 func (h *header) add(name, value string) { h.fields = append(h.fields, [2]string{name, value}) }
 
+// message returns a whole message: h, then body's own header fields, then
+// body.
+func (h *header) message(body part) []byte {
+	for _, f := range body.header {
+		h.add(f[0], f[1])
+	}
+	var b bytes.Buffer
+	h.writeTo(&b)
+	b.WriteString("\r\n")
+	b.Write(body.body)
+	return b.Bytes()
+}
+
 func (h *header) writeTo(b *bytes.Buffer) {
 	for _, f := range h.fields {
 		b.WriteString(fold(f[0] + ": " + f[1]))
