@@ -10,11 +10,12 @@ import (
 	"net"
 	"net/textproto"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/sendguard/sendguard/spool"
 )
 
 // Upstream is where passed mail goes.
@@ -203,9 +204,6 @@ type replayConn struct {
 
 func (c *replayConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// copyBufs are the buffers the message is sent upstream through.
-var copyBufs = sync.Pool{New: func() any { return new([32 << 10]byte) }}
-
 type smtpConn struct {
 	c *smtp.Client
 }
@@ -218,12 +216,7 @@ func (s *smtpConn) Data(r io.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	buf := copyBufs.Get().(*[32 << 10]byte)
-	// Read through the buffer: io.MultiReader's WriteTo would allocate one
-	// of its own per message.
-	_, err = io.CopyBuffer(w, struct{ io.Reader }{r}, buf[:])
-	copyBufs.Put(buf)
-	if err != nil {
+	if _, err := spool.Copy(w, r); err != nil {
 		w.Close()
 		return "", fmt.Errorf("send DATA to upstream: %w", err)
 	}

@@ -179,8 +179,17 @@ func (b *Buffer) Grow(n int64) {
 	}
 }
 
-// copyBufs holds the 32 KB buffers of ReadFrom.
+// copyBufs holds the 32 KB buffers of ReadFrom and Copy.
 var copyBufs = sync.Pool{New: func() any { return new([32 * 1024]byte) }}
+
+// Copy copies src to dst through a pooled buffer, always by src.Read and
+// dst.Write: the WriteTo of an io.MultiReader of spool sections, say, would
+// allocate a buffer of its own for every message.
+func Copy(dst io.Writer, src io.Reader) (int64, error) {
+	p := copyBufs.Get().(*[32 * 1024]byte)
+	defer copyBufs.Put(p)
+	return io.CopyBuffer(struct{ io.Writer }{dst}, struct{ io.Reader }{src}, p[:])
+}
 
 // ReadFrom copies r into the buffer.
 func (b *Buffer) ReadFrom(r io.Reader) (int64, error) {

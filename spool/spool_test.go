@@ -218,3 +218,31 @@ func TestMatchesModel(t *testing.T) {
 		}
 	}
 }
+
+// Copy copies everything, through a pooled buffer: nothing of the content's
+// size is allocated once the pool is warm.
+func TestCopy(t *testing.T) {
+	data := strings.Repeat("0123456789abcdef", 20000) // 320,000 bytes
+	src := func() io.Reader {
+		return io.MultiReader(strings.NewReader(data[:1000]), io.NewSectionReader(strings.NewReader(data), 1000, int64(len(data)-1000)))
+	}
+	var out strings.Builder
+	if n, err := Copy(&out, src()); err != nil || n != int64(len(data)) || out.String() != data {
+		t.Fatalf("Copy: %d, %v; equal %v", n, err, out.String() == data)
+	}
+	if raceEnabled {
+		return // the race detector's pool drops buffers
+	}
+	Copy(io.Discard, src()) // warm the pool
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const runs = 20
+	for i := 0; i < runs; i++ {
+		Copy(io.Discard, src())
+	}
+	runtime.ReadMemStats(&after)
+	// A GC may empty the pool once: allow one 32 KB refill.
+	if per := (after.TotalAlloc - before.TotalAlloc) / runs; per > 32<<10/runs+1024 {
+		t.Errorf("%d bytes allocated per Copy", per)
+	}
+}
