@@ -194,7 +194,8 @@ func randomWire(rng *rand.Rand, n int, odd float64) []byte {
 }
 
 // refDataReader is go-smtp v0.25.1's dataReader.Read with sendguard's
-// bare-CR patch (third_party/go-smtp/data.go before the fast path).
+// bare-CR and dot-CR patches (third_party/go-smtp/data.go before the fast
+// path).
 type refDataReader struct {
 	r       *bufio.Reader
 	state   int
@@ -250,7 +251,9 @@ func (r *refDataReader) Read(b []byte) (n int, err error) {
 				r.state = stateEOF
 				continue
 			}
-			r.state = stateData
+			r.r.UnreadByte() // the stuffed dot goes, the CR stays (dot-CR patch)
+			c = '\r'
+			r.state = stateCR
 		case stateCR:
 			if c == '\n' {
 				r.state = stateBeginLine

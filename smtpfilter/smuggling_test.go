@@ -19,6 +19,11 @@ func TestBareLineEndings(t *testing.T) {
 		{"bare CR in a line", "Subject: a\r\n\r\nhel\rlo\r\n.\r\n"},
 		{"last line ends in a bare CR", "Subject: a\r\n\r\nhello\r\r\n.\r\n"},
 		{"bare CR before the dot", "Subject: a\r\n\r\nhello\r.\r\n.\r\n"},
+		// A line "." CR x: the reader used to drop the dot and the CR, so
+		// the bare CR went unseen and the message was relayed altered.
+		{"dot then bare CR at a line start", "Subject: a\r\n\r\nhello\r\n.\rMAIL FROM:<evil@x>\r\n.\r\n"},
+		{"dot, bare CR, then CR LF", "Subject: a\r\n\r\nhello\r\n.\r\r\n.\r\n"},
+		{"dot, bare CR in the header section", "Subject: a\r\n.\rX: y\r\n\r\nbody\r\n.\r\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

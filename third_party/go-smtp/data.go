@@ -160,7 +160,14 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 					r.state = stateEOF
 					continue
 				}
-				r.state = stateData
+				// sendguard patch: "CR LF . CR x" is a stuffed dot followed
+				// by a bare CR. Drop the dot, keep the CR and read x again
+				// after it (as net/textproto's dotReader does). Upstream
+				// v0.25.1 dropped the dot and the CR, so the bare CR never
+				// reached the caller and the message was altered unseen.
+				i--
+				c = '\r'
+				r.state = stateCR
 			case stateCR:
 				if c == '\n' {
 					r.state = stateBeginLine
