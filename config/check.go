@@ -34,6 +34,18 @@ func (f *File) check() Errors {
 	if s.MaxMessageBytes < 0 {
 		add("server.max_message_bytes", "must be positive")
 	}
+	for _, c := range []struct {
+		key string
+		v   int64
+	}{
+		{"max_connections", int64(s.MaxConnections)}, {"max_connections_allowed", int64(s.MaxConnectionsAllowed)},
+		{"max_connections_per_ip", int64(s.MaxConnectionsPerIP)}, {"auth_failures_per_ip", int64(s.AuthFailuresPerIP)},
+		{"pre_mail_timeout", int64(s.PreMailTimeout.Duration)}, {"auth_lockout", int64(s.AuthLockout.Duration)},
+	} {
+		if c.v < 0 {
+			add("server."+c.key, "must not be negative")
+		}
+	}
 	if s.MaxLineLength < 1000 {
 		add("server.max_line_length", "must be at least 1000 (RFC 5321 section 4.5.3.1.6)")
 	}

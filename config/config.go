@@ -59,17 +59,28 @@ type Server struct {
 	MaxRecipients   int      `toml:"max_recipients"`
 	// MaxLineLength is the longest line accepted in commands and DATA.
 	// RFC 5321 says 1000, but real mail carries longer HTML and base64 lines.
-	MaxLineLength       int      `toml:"max_line_length"`
-	MaxConnections      int      `toml:"max_connections"`
-	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"`
-	CommandTimeout      Duration `toml:"command_timeout"`
-	DataTimeout         Duration `toml:"data_timeout"`
-	SpoolDir            string   `toml:"spool_dir"`
-	SpoolMemoryBytes    int64    `toml:"spool_memory_bytes"`
-	TLSCert             string   `toml:"tls_cert"`
-	TLSKey              string   `toml:"tls_key"`
-	RequireTLS          bool     `toml:"require_tls"`
-	Users               []User   `toml:"users"`
+	MaxLineLength int `toml:"max_line_length"`
+	// MaxConnections is the budget of clients outside allowed_networks;
+	// MaxConnectionsAllowed that of clients inside them (the MTA), so
+	// outsiders can never take the MTA's slots.
+	MaxConnections        int      `toml:"max_connections"`
+	MaxConnectionsAllowed int      `toml:"max_connections_allowed"`
+	MaxConnectionsPerIP   int      `toml:"max_connections_per_ip"`
+	CommandTimeout        Duration `toml:"command_timeout"`
+	// PreMailTimeout: a client outside allowed_networks that has not
+	// started a message this long after connecting is closed (421).
+	PreMailTimeout Duration `toml:"pre_mail_timeout"`
+	// AuthFailuresPerIP failed AUTH attempts within AuthLockout lock the
+	// client's IP out for AuthLockout (across connections; 0 = never).
+	AuthFailuresPerIP int      `toml:"auth_failures_per_ip"`
+	AuthLockout       Duration `toml:"auth_lockout"`
+	DataTimeout       Duration `toml:"data_timeout"`
+	SpoolDir          string   `toml:"spool_dir"`
+	SpoolMemoryBytes  int64    `toml:"spool_memory_bytes"`
+	TLSCert           string   `toml:"tls_cert"`
+	TLSKey            string   `toml:"tls_key"`
+	RequireTLS        bool     `toml:"require_tls"`
+	Users             []User   `toml:"users"`
 	// GCPercent is the Go garbage collector's target (what GOGC sets) for
 	// serve, unless the environment sets GOGC: the server allocates per
 	// message and keeps little, so collecting less often saves CPU
@@ -241,8 +252,20 @@ func (f *File) applyDefaults() {
 	if s.MaxConnections == 0 {
 		s.MaxConnections = 200
 	}
+	if s.MaxConnectionsAllowed == 0 {
+		s.MaxConnectionsAllowed = 200
+	}
 	if s.MaxConnectionsPerIP == 0 {
 		s.MaxConnectionsPerIP = 50
+	}
+	if s.PreMailTimeout.Duration == 0 {
+		s.PreMailTimeout.Duration = 30 * time.Second
+	}
+	if s.AuthFailuresPerIP == 0 {
+		s.AuthFailuresPerIP = 10
+	}
+	if s.AuthLockout.Duration == 0 {
+		s.AuthLockout.Duration = 15 * time.Minute
 	}
 	if s.CommandTimeout.Duration == 0 {
 		s.CommandTimeout.Duration = 5 * time.Minute

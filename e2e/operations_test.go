@@ -60,10 +60,24 @@ next:
 // code to DATA.
 func sendDirect(t *testing.T, addr, from, to string, msg []byte) int {
 	t.Helper()
-	c, err := gosmtp.Dial(addr)
+	return sendFrom(t, addr, nil, from, to, msg)
+}
+
+// sendFrom sends one message from the loopback address ip (nil: any) and
+// returns the first reply code that was not 2xx (250 when all went
+// through).
+func sendFrom(t *testing.T, addr string, ip net.IP, from, to string, msg []byte) int {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if ip != nil {
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	c := gosmtp.NewClient(conn)
 	defer c.Close()
 	err = c.SendMail(from, []string{to}, strings.NewReader(string(msg)))
 	if err == nil {

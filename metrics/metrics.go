@@ -24,6 +24,7 @@ type Metrics struct {
 	relay          prometheus.Histogram
 	reloads        *prometheus.CounterVec
 	policyLoaded   prometheus.Gauge
+	authFailures   *prometheus.CounterVec
 }
 
 // New makes the collectors. active, when not nil, reports the number of
@@ -68,8 +69,12 @@ func New(active func() int) *Metrics {
 		Name: "sendguard_policy_loaded_timestamp_seconds",
 		Help: "When the policy in force was loaded.",
 	})
+	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sendguard_auth_failures_total",
+		Help: "Refused AUTH attempts, by reason (bad-credentials, locked-out, lockout-started counts lockouts begun).",
+	}, []string{"reason"})
 	m.registry.MustRegister(m.messages, m.findings, m.messageBytes, m.connections, m.upstreamErrors,
-		m.inspection, m.relay, m.reloads, m.policyLoaded,
+		m.inspection, m.relay, m.reloads, m.policyLoaded, m.authFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if active != nil {
 		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -150,4 +155,12 @@ func (m *Metrics) Reload(ok bool) {
 		return
 	}
 	m.reloads.WithLabelValues("error").Inc()
+}
+
+// AuthFailure counts a refused AUTH attempt (or the start of a lockout).
+func (m *Metrics) AuthFailure(reason string) {
+	if m == nil {
+		return
+	}
+	m.authFailures.WithLabelValues(reason).Inc()
 }

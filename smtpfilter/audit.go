@@ -74,15 +74,15 @@ func (r *auditRecord) write() {
 	} else if r.reply == nil {
 		attrs = append(attrs, slog.Int("reply_code", 250))
 	}
-	s.srv.cfg.Audit.Info("message", attrs...)
+	s.cfg.Audit.Info("message", attrs...)
 	verdict := "none"
 	if r.verdict != nil {
 		verdict = r.verdict.Action.String()
 		for _, f := range r.verdict.Findings {
-			s.srv.cfg.Metrics.Finding(f.Rule, f.Action.String())
+			s.cfg.Metrics.Finding(f.Rule, f.Action.String())
 		}
 	}
-	s.srv.cfg.Metrics.Message(verdict, r.result, r.size)
+	s.cfg.Metrics.Message(verdict, r.result, r.size)
 }
 
 // auditFinding is a finding as logged: without the sender-facing prose.

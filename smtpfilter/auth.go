@@ -3,6 +3,10 @@ package smtpfilter
 import (
 	"bytes"
 	"errors"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/emersion/go-sasl"
 	"golang.org/x/crypto/bcrypt"
@@ -59,3 +63,129 @@ func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err er
 }
 
 var _ sasl.Server = (*loginServer)(nil)
+
+// authGuard counts failed AUTH attempts per client IP across connections
+// and locks an IP out once it fails too often within the window: a
+// password-guessing client cannot just reconnect for three more tries.
+// The table is bounded: past maxGuardEntries, expired entries are dropped
+// first and then the oldest.
+type authGuard struct {
+	mu      sync.Mutex
+	max     int
+	window  time.Duration
+	clients map[netip.Addr]*authRecord
+	now     func() time.Time
+}
+
+type authRecord struct {
+	first    time.Time // start of the counting window
+	failures int
+	until    time.Time // locked out until then (zero: not locked)
+}
+
+const maxGuardEntries = 100000
+
+// Defaults for the per-IP AUTH lockout.
+const (
+	DefaultAuthFailuresPerIP = 10
+	DefaultAuthLockout       = 15 * time.Minute
+)
+
+func newAuthGuard(max int, window time.Duration) *authGuard {
+	g := &authGuard{clients: map[netip.Addr]*authRecord{}, now: time.Now}
+	g.setLimits(max, window)
+	return g
+}
+
+func (g *authGuard) setLimits(max int, window time.Duration) {
+	if window <= 0 {
+		window = DefaultAuthLockout
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.max, g.window = max, window
+}
+
+// locked reports whether ip is locked out now, and until when.
+func (g *authGuard) locked(ip netip.Addr) (time.Time, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.clients[ip]
+	if r == nil || g.max <= 0 {
+		return time.Time{}, false
+	}
+	if now := g.now(); now.Before(r.until) {
+		return r.until, true
+	}
+	return time.Time{}, false
+}
+
+// fail counts a failure from ip; true when this failure starts a lockout.
+func (g *authGuard) fail(ip netip.Addr) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.max <= 0 {
+		return false
+	}
+	now := g.now()
+	r := g.clients[ip]
+	if r == nil || now.Sub(r.first) > g.window {
+		if r == nil {
+			g.makeRoomLocked(now)
+		}
+		r = &authRecord{first: now}
+		g.clients[ip] = r
+	}
+	r.failures++
+	if r.failures >= g.max && !now.Before(r.until) {
+		r.until = now.Add(g.window)
+		return true
+	}
+	return false
+}
+
+// succeed forgets the failures of ip.
+func (g *authGuard) succeed(ip netip.Addr) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r := g.clients[ip]; r != nil && !g.now().Before(r.until) {
+		delete(g.clients, ip)
+	}
+}
+
+func (g *authGuard) makeRoomLocked(now time.Time) {
+	if len(g.clients) < maxGuardEntries {
+		return
+	}
+	var oldest netip.Addr
+	var oldestAt time.Time
+	for ip, r := range g.clients {
+		if now.Sub(r.first) > g.window && !now.Before(r.until) {
+			delete(g.clients, ip)
+			continue
+		}
+		if oldestAt.IsZero() || r.first.Before(oldestAt) {
+			oldest, oldestAt = ip, r.first
+		}
+	}
+	if len(g.clients) >= maxGuardEntries {
+		delete(g.clients, oldest)
+	}
+}
+
+// printableName is a claimed user name as it may appear in a log line:
+// control characters replaced by '?', cut after 64 bytes.
+func printableName(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if b.Len() >= 64 {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

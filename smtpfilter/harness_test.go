@@ -32,6 +32,7 @@ type harness struct {
 	addr     string
 	audit    *logcapture.Buffer
 	spoolDir string
+	cfg      smtpfilter.Config // as started; tests copy it to Reload
 }
 
 type options struct {
@@ -99,7 +100,7 @@ func start(t *testing.T, o options) *harness {
 		t.Fatal(err)
 	}
 	go srv.Serve(l)
-	h := &harness{t: t, sink: sink, srv: srv, addr: l.Addr().String(), audit: audit, spoolDir: spoolDir}
+	h := &harness{t: t, sink: sink, srv: srv, addr: l.Addr().String(), audit: audit, spoolDir: spoolDir, cfg: cfg}
 	t.Cleanup(func() {
 		srv.Close()
 		h.assertSpoolEmpty()

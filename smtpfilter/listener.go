@@ -2,30 +2,32 @@ package smtpfilter
 
 import (
 	"fmt"
-
-	"github.com/sendguard/sendguard/metrics"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// limitListener refuses connections beyond a total and a per-IP count. A
-// refused connection hears "421 4.7.0" and is closed; Accept itself goes on
-// (go-smtp's Serve stops on a non-temporary Accept error).
+// limitListener accepts connections within the budgets of the Config in
+// force: one for clients inside AllowedNetworks, one for the others, and
+// one per IP. A refused connection hears "421 4.7.0" and is closed; Accept
+// itself goes on (go-smtp's Serve stops on a non-temporary Accept error).
+// A client outside AllowedNetworks that has not started a message within
+// PreMailTimeout is told 421 and closed, so idle or slow clients cannot
+// hold slots; a client locked out of AUTH is refused at connect.
 type limitListener struct {
 	net.Listener
-	hostname string
-	max      int
-	perIP    int
-	metrics  *metrics.Metrics
+	srv *Server
 
-	mu    sync.Mutex
-	total int
-	byIP  map[string]int
+	mu      sync.Mutex
+	allowed int // open connections from AllowedNetworks
+	others  int
+	byIP    map[netip.Addr]int
+	open    map[string]*countedConn // by remote address, for mailStarted
 }
 
-func newLimitListener(l net.Listener, hostname string, max, perIP int, m *metrics.Metrics) *limitListener {
-	return &limitListener{Listener: l, hostname: hostname, max: max, perIP: perIP, metrics: m, byIP: map[string]int{}}
+func newLimitListener(l net.Listener, srv *Server) *limitListener {
+	return &limitListener{Listener: l, srv: srv, byIP: map[netip.Addr]int{}, open: map[string]*countedConn{}}
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -34,34 +36,82 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ip := hostOf(c.RemoteAddr())
-		l.mu.Lock()
+		cfg := l.srv.config()
+		ip := addrIP(c.RemoteAddr())
+		inside := cfg.allows(ip)
 		reason := ""
-		switch {
-		case l.max > 0 && l.total >= l.max:
-			reason = "Too many connections"
-		case l.perIP > 0 && l.byIP[ip] >= l.perIP:
-			reason = "Too many connections from your address"
-		default:
-			l.total++
-			l.byIP[ip]++
+		if !inside {
+			if _, locked := l.srv.auth.locked(ip); locked {
+				reason = "Too many failed authentication attempts from your address"
+			}
+		}
+		l.mu.Lock()
+		if reason == "" {
+			reason = l.admitLocked(cfg, ip, inside)
 		}
 		l.mu.Unlock()
-		l.metrics.Connection(reason == "")
+		cfg.Metrics.Connection(reason == "")
 		if reason != "" {
-			go refuse(c, l.hostname, reason)
+			go refuse(c, cfg.Hostname, reason)
 			continue
 		}
-		return &countedConn{Conn: c, release: func() { l.release(ip) }}, nil
+		cc := &countedConn{Conn: c}
+		cc.release = func() { l.release(cc, ip, inside) }
+		l.mu.Lock()
+		l.open[c.RemoteAddr().String()] = cc
+		l.mu.Unlock()
+		if !inside && cfg.PreMailTimeout > 0 {
+			hostname := cfg.Hostname
+			cc.preMail = time.AfterFunc(cfg.PreMailTimeout, func() {
+				refuse(cc, hostname, "No message started in time")
+			})
+		}
+		return cc, nil
 	}
 }
 
-func (l *limitListener) release(ip string) {
+// admitLocked counts a new connection in its budgets, or says why not.
+func (l *limitListener) admitLocked(cfg *Config, ip netip.Addr, inside bool) string {
+	switch {
+	case inside && cfg.MaxConnectionsAllowed > 0 && l.allowed >= cfg.MaxConnectionsAllowed:
+		return "Too many connections"
+	case !inside && cfg.MaxConnections > 0 && l.others >= cfg.MaxConnections:
+		return "Too many connections"
+	case cfg.MaxConnectionsPerIP > 0 && l.byIP[ip] >= cfg.MaxConnectionsPerIP:
+		return "Too many connections from your address"
+	}
+	if inside {
+		l.allowed++
+	} else {
+		l.others++
+	}
+	l.byIP[ip]++
+	return ""
+}
+
+func (l *limitListener) release(cc *countedConn, ip netip.Addr, inside bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.total--
+	if inside {
+		l.allowed--
+	} else {
+		l.others--
+	}
 	if l.byIP[ip]--; l.byIP[ip] <= 0 {
 		delete(l.byIP, ip)
+	}
+	if l.open[cc.RemoteAddr().String()] == cc {
+		delete(l.open, cc.RemoteAddr().String())
+	}
+}
+
+// mailStarted stops the pre-MAIL timer of the connection from remote.
+func (l *limitListener) mailStarted(remote net.Addr) {
+	l.mu.Lock()
+	cc := l.open[remote.String()]
+	l.mu.Unlock()
+	if cc != nil && cc.preMail != nil {
+		cc.preMail.Stop()
 	}
 }
 
@@ -69,7 +119,7 @@ func (l *limitListener) release(ip string) {
 func (l *limitListener) Active() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.total
+	return l.allowed + l.others
 }
 
 func refuse(c net.Conn, hostname, reason string) {
@@ -78,25 +128,93 @@ func refuse(c net.Conn, hostname, reason string) {
 	c.Close()
 }
 
+// countedConn frees its slot in the budgets when closed.
 type countedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
+	preMail *time.Timer // nil for clients inside AllowedNetworks
 }
 
 func (c *countedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() {
+		if c.preMail != nil {
+			c.preMail.Stop()
+		}
+		c.release()
+	})
 	return err
 }
 
-func hostOf(a net.Addr) string {
+// addrIP is the IP of a TCP address (the zero Addr for other networks).
+func addrIP(a net.Addr) netip.Addr {
 	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
+		ip, _ := netip.AddrFromSlice(ta.IP)
+		return ip.Unmap()
 	}
-	h, _, err := net.SplitHostPort(a.String())
+	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {
-		return a.String()
+		return netip.Addr{}
 	}
-	return h
+	return ap.Addr().Unmap()
 }
+
+// allows reports whether ip is inside the allowed networks.
+func (c *Config) allows(ip netip.Addr) bool {
+	for _, n := range c.AllowedNetworks {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// connQueue is the net.Listener a generation's go-smtp server accepts
+// from: the Server's one real listener hands it the connections.
+type connQueue struct {
+	ch     chan net.Conn
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{}
+}
+
+func newConnQueue() *connQueue {
+	return &connQueue{ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// push hands c to the generation; false when its server stopped accepting.
+func (q *connQueue) push(c net.Conn) bool {
+	select {
+	case q.ch <- c:
+		return true
+	case <-q.done:
+		return false
+	}
+}
+
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.ch:
+		return c, nil
+	case <-q.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (q *connQueue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.closed {
+		q.closed = true
+		close(q.done)
+	}
+	return nil
+}
+
+func (q *connQueue) Addr() net.Addr { return queueAddr{} }
+
+type queueAddr struct{}
+
+func (queueAddr) Network() string { return "sendguard" }
+func (queueAddr) String() string  { return "sendguard-generation" }

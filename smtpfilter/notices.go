@@ -49,7 +49,7 @@ func (s *session) mayWrite(sender string, hdr []byte) (bool, string) {
 	if ok, why := notify.ShouldReport(sender, notify.ParseHeader(hdr)); !ok {
 		return false, why
 	}
-	if l := s.srv.cfg.Explain.Limiter; l != nil && !l.Allow(sender) {
+	if l := s.cfg.Explain.Limiter; l != nil && !l.Allow(sender) {
 		return false, "rate limit"
 	}
 	return true, ""
@@ -61,8 +61,8 @@ func (s *session) mayWrite(sender string, hdr []byte) (bool, string) {
 func (s *session) mailReport(pol *policy.Policy, v *policy.Verdict, tx *transaction, hdr []byte) error {
 	findings, redact := noticeFindings(pol, v.Deciding(), tx.ref)
 	msg, err := notify.BuildReport(notify.Report{
-		From: s.srv.cfg.Explain.From, Sender: tx.from, Recipients: tx.rcpts, Header: hdr,
-		Findings: findings, Ref: tx.ref, ReportingMTA: s.srv.cfg.Hostname, Arrival: tx.started,
+		From: s.cfg.Explain.From, Sender: tx.from, Recipients: tx.rcpts, Header: hdr,
+		Findings: findings, Ref: tx.ref, ReportingMTA: s.cfg.Hostname, Arrival: tx.started,
 		RedactSubject: redact,
 	})
 	if err != nil {
@@ -106,20 +106,20 @@ func (s *session) sendFlagNotice(pol *policy.Policy, v *policy.Verdict, tx *tran
 		return
 	}
 	if ok, why := s.mayWrite(tx.from, hdr); !ok {
-		s.srv.cfg.Log.Info("flag notice not sent", "ref", tx.ref, "reason", why)
+		s.cfg.Log.Info("flag notice not sent", "ref", tx.ref, "reason", why)
 		return
 	}
 	findings, redact := noticeFindings(pol, fs, tx.ref)
 	msg, err := notify.BuildFlagNotice(notify.FlagNotice{
-		From: s.srv.cfg.Explain.From, Sender: tx.from, Recipients: tx.rcpts, Header: hdr,
-		Findings: findings, Ref: tx.ref, Hostname: s.srv.cfg.Hostname, Sent: time.Now(), RedactSubject: redact,
+		From: s.cfg.Explain.From, Sender: tx.from, Recipients: tx.rcpts, Header: hdr,
+		Findings: findings, Ref: tx.ref, Hostname: s.cfg.Hostname, Sent: time.Now(), RedactSubject: redact,
 	})
 	if err != nil {
-		s.srv.cfg.Log.Warn("flag notice not built", "ref", tx.ref, "error", err.Error())
+		s.cfg.Log.Warn("flag notice not built", "ref", tx.ref, "error", err.Error())
 		return
 	}
-	up := s.srv.cfg.Upstream
-	log := s.srv.cfg.Log
+	up := s.cfg.Upstream
+	log := s.cfg.Log
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -132,7 +132,7 @@ func (s *session) sendFlagNotice(pol *policy.Policy, v *policy.Verdict, tx *tran
 // reportIncidents hands incident findings to the incident notifier; it never
 // blocks.
 func (s *session) reportIncidents(pol *policy.Policy, v *policy.Verdict, tx *transaction) {
-	inc := s.srv.cfg.Incidents
+	inc := s.cfg.Incidents
 	if inc == nil {
 		return
 	}

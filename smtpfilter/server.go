@@ -3,6 +3,7 @@ package smtpfilter
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -28,15 +29,30 @@ type Config struct {
 	TLSConfig  *tls.Config
 	RequireTLS bool
 
-	MaxMessageBytes     int64
-	MaxRecipients       int
-	MaxLineLength       int
-	MaxConnections      int
-	MaxConnectionsPerIP int
+	MaxMessageBytes int64
+	MaxRecipients   int
+	MaxLineLength   int
+	// MaxConnections is the budget of clients outside AllowedNetworks (they
+	// must authenticate); MaxConnectionsAllowed that of clients inside
+	// them (the organisation's MTA), so outsiders can never take the MTA's
+	// slots. MaxConnectionsPerIP applies to every client. Zero: no limit.
+	MaxConnections        int
+	MaxConnectionsAllowed int
+	MaxConnectionsPerIP   int
 	// CommandTimeout bounds each command read; DataTimeout the whole DATA
 	// upload and its inspection.
 	CommandTimeout time.Duration
 	DataTimeout    time.Duration
+	// PreMailTimeout is how long a client outside AllowedNetworks may stay
+	// connected before its first MAIL (greeting, TLS, AUTH): idle or slow
+	// clients are told 421 and closed after it. Zero: no limit.
+	PreMailTimeout time.Duration
+	// AuthFailuresPerIP failed AUTH attempts within AuthLockout (from any
+	// number of connections) lock a client IP out of AUTH — and out of
+	// new connections, unless it is in AllowedNetworks — for AuthLockout.
+	// Zero AuthFailuresPerIP: no lockout.
+	AuthFailuresPerIP int
+	AuthLockout       time.Duration
 
 	SpoolDir         string
 	SpoolMemoryBytes int64
@@ -57,26 +73,49 @@ type Config struct {
 }
 
 // Server is sendguard's SMTP server.
+//
+// A reload (Reload) starts a new generation: a go-smtp server built from the
+// new Config that serves every connection accepted from then on, while the
+// connections of older generations finish on the settings they started
+// with. One listener accepts for all generations, so connection budgets
+// and the per-client AUTH lockout span them.
 type Server struct {
-	cfg      Config
-	smtp     *smtp.Server
-	listener *limitListener
-
+	auth     *authGuard
 	draining atomic.Bool
+
 	mu       sync.Mutex
+	listener *limitListener
+	current  *generation
+	gens     map[*generation]struct{}
 	sessions map[*session]struct{}
+}
+
+// generation is one Config and the go-smtp server that applies it.
+type generation struct {
+	cfg     *Config
+	smtp    *smtp.Server
+	queue   *connQueue
+	retired chan struct{} // closed when its last connection ended after a reload
 }
 
 // New builds a server from cfg.
 func New(cfg Config) *Server {
+	s := &Server{gens: map[*generation]struct{}{}, sessions: map[*session]struct{}{}}
+	s.auth = newAuthGuard(cfg.AuthFailuresPerIP, cfg.AuthLockout)
+	s.current = s.newGeneration(cfg)
+	s.gens[s.current] = struct{}{}
+	return s
+}
+
+func (s *Server) newGeneration(cfg Config) *generation {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
 	if cfg.Audit == nil {
 		cfg.Audit = cfg.Log
 	}
-	s := &Server{cfg: cfg, sessions: map[*session]struct{}{}}
-	srv := smtp.NewServer(&backend{srv: s})
+	g := &generation{cfg: &cfg, queue: newConnQueue(), retired: make(chan struct{})}
+	srv := smtp.NewServer(&backend{srv: s, gen: g})
 	srv.Domain = cfg.Hostname
 	srv.TLSConfig = cfg.TLSConfig
 	srv.MaxMessageBytes = cfg.MaxMessageBytes
@@ -88,14 +127,47 @@ func New(cfg Config) *Server {
 	srv.WriteTimeout = cfg.CommandTimeout
 	srv.EnableSMTPUTF8 = true
 	srv.ErrorLog = slogPrinter{cfg.Log}
-	s.smtp = srv
-	return s
+	g.smtp = srv
+	return g
+}
+
+// config is the Config of the generation serving new connections.
+func (s *Server) config() *Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current.cfg
 }
 
 // Serve accepts connections on l until Close or Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	s.listener = newLimitListener(l, s.cfg.Hostname, s.cfg.MaxConnections, s.cfg.MaxConnectionsPerIP, s.cfg.Metrics)
-	return s.smtp.Serve(s.listener)
+	s.mu.Lock()
+	s.listener = newLimitListener(l, s)
+	first := s.current
+	s.mu.Unlock()
+	go first.smtp.Serve(first.queue)
+	for {
+		c, err := s.listener.Accept()
+		if err != nil {
+			if s.draining.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		for {
+			s.mu.Lock()
+			g := s.current
+			s.mu.Unlock()
+			if g.queue.push(c) {
+				break
+			}
+			// That generation stopped accepting: a reload retired it
+			// (the next one takes the connection) or the server stops.
+			if s.draining.Load() {
+				c.Close()
+				break
+			}
+		}
+	}
 }
 
 // ListenAndServe listens on addr and serves.
@@ -107,16 +179,80 @@ func (s *Server) ListenAndServe(addr string) error {
 	return s.Serve(l)
 }
 
+// Reload applies cfg to every connection accepted from now on: allowed
+// networks, users, TLS, limits, timeouts, connection budgets, AUTH lockout,
+// upstream, spool and explanation settings. Sessions already open keep the
+// settings they started with, except that MAIL always checks the client
+// against the allowed networks in force (a narrowed list refuses the next
+// message at once). The listen address is not part of Config: a change to
+// it needs a restart.
+func (s *Server) Reload(cfg Config) {
+	g := s.newGeneration(cfg)
+	s.auth.setLimits(cfg.AuthFailuresPerIP, cfg.AuthLockout)
+	s.mu.Lock()
+	old := s.current
+	s.current = g
+	s.gens[g] = struct{}{}
+	serving := s.listener != nil
+	s.mu.Unlock()
+	if serving {
+		go g.smtp.Serve(g.queue)
+	}
+	go s.retire(old)
+}
+
+// retire lets an old generation's connections finish, then forgets it.
+func (s *Server) retire(g *generation) {
+	g.smtp.Shutdown(context.Background()) // closes its queue, waits for its connections
+	s.mu.Lock()
+	delete(s.gens, g)
+	s.mu.Unlock()
+	close(g.retired)
+}
+
 // ActiveConnections is the number of SMTP connections open now.
 func (s *Server) ActiveConnections() int {
-	if s.listener == nil {
+	s.mu.Lock()
+	l := s.listener
+	s.mu.Unlock()
+	if l == nil {
 		return 0
 	}
-	return s.listener.Active()
+	return l.Active()
 }
 
 // Close stops at once, closing every connection.
-func (s *Server) Close() error { return s.smtp.Close() }
+func (s *Server) Close() error {
+	s.draining.Store(true)
+	var errs []error
+	if l := s.acceptor(); l != nil {
+		if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	for _, g := range s.generations() {
+		if err := g.smtp.Close(); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) acceptor() *limitListener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listener
+}
+
+func (s *Server) generations() []*generation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*generation, 0, len(s.gens))
+	for g := range s.gens {
+		out = append(out, g)
+	}
+	return out
+}
 
 // errShuttingDown answers commands while the server drains.
 var errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "Service shutting down, try again later"}
@@ -128,15 +264,34 @@ var errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode
 // loses a message silently (it got its 250, or it keeps the message).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	if l := s.acceptor(); l != nil {
+		l.Close()
+	}
 	for _, ss := range s.sessionList() {
 		ss.closeIfIdle()
 	}
-	err := s.smtp.Shutdown(ctx)
+	var err error
+	for _, g := range s.generations() {
+		e := g.smtp.Shutdown(ctx)
+		if errors.Is(e, smtp.ErrServerClosed) { // retiring after a reload
+			select {
+			case <-g.retired:
+				e = nil
+			case <-ctx.Done():
+				e = ctx.Err()
+			}
+		}
+		if e != nil && err == nil {
+			err = e
+		}
+	}
 	if err != nil {
 		for _, ss := range s.sessionList() {
 			ss.sayGoodbye()
 		}
-		s.smtp.Close()
+		for _, g := range s.generations() {
+			g.smtp.Close()
+		}
 	}
 	return err
 }
@@ -161,13 +316,17 @@ func (s *Server) track(ss *session, on bool) {
 	}
 }
 
-type backend struct{ srv *Server }
+// backend makes the sessions of one generation.
+type backend struct {
+	srv *Server
+	gen *generation
+}
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if b.srv.draining.Load() {
 		return nil, errShuttingDown
 	}
-	ss := newSession(b.srv, c)
+	ss := newSession(b.srv, b.gen.cfg, c)
 	b.srv.track(ss, true)
 	return ss, nil
 }

@@ -24,10 +24,10 @@ import (
 // after STARTTLS). With CHUNKING, Data runs in another goroutine than Reset,
 // so the transaction state is guarded by mu.
 type session struct {
-	srv     *Server
-	conn    *smtp.Conn
-	ip      netip.Addr
-	allowed bool
+	srv  *Server
+	cfg  *Config // of the generation that accepted the connection
+	conn *smtp.Conn
+	ip   netip.Addr
 
 	mu         sync.Mutex
 	authUser   string
@@ -51,18 +51,21 @@ type transaction struct {
 	started  time.Time
 }
 
-func newSession(srv *Server, c *smtp.Conn) *session {
-	s := &session{srv: srv, conn: c}
-	if ap, err := netip.ParseAddrPort(c.Conn().RemoteAddr().String()); err == nil {
-		s.ip = ap.Addr().Unmap()
-		for _, n := range srv.cfg.AllowedNetworks {
-			if n.Contains(s.ip) {
-				s.allowed = true
-				break
-			}
-		}
-	}
-	return s
+func newSession(srv *Server, cfg *Config, c *smtp.Conn) *session {
+	return &session{srv: srv, cfg: cfg, conn: c, ip: addrIP(c.Conn().RemoteAddr())}
+}
+
+// allowed reports whether the client may relay without AUTH under the
+// allowed networks in force now (a reload that narrows them applies to the
+// next MAIL of a session already open).
+func (s *session) allowed() bool {
+	return s.srv.config().allows(s.ip)
+}
+
+// currentUsers are the users in force now (a user removed by a reload can
+// no longer authenticate on a session already open).
+func (s *session) currentUsers() map[string][]byte {
+	return s.srv.config().Users
 }
 
 func (s *session) tls() bool {
@@ -73,7 +76,7 @@ func (s *session) tls() bool {
 // AuthMechanisms is offered only when users are configured (and go-smtp
 // offers AUTH only over TLS).
 func (s *session) AuthMechanisms() []string {
-	if len(s.srv.cfg.Users) == 0 {
+	if len(s.cfg.Users) == 0 {
 		return nil
 	}
 	return []string{sasl.Plain, sasl.Login}
@@ -85,14 +88,31 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.authFailed >= maxAuthFailures {
-			s.conn.Close()
+			// Close the socket only: go-smtp's Conn.Close would call
+			// Logout, which takes s.mu (held here) — the session would
+			// deadlock and its connection slot would never be freed.
+			s.hangUpLocked(errTooManyAuth)
 			return errTooManyAuth
 		}
-		if !checkPassword(s.srv.cfg.Users, name, password) {
+		if until, locked := s.srv.auth.locked(s.ip); locked {
+			s.cfg.Log.Warn("authentication refused: client locked out", "client_ip", s.ip.String(), "until", until.UTC().Format(time.RFC3339))
+			s.cfg.Metrics.AuthFailure("locked-out")
+			s.hangUpLocked(errAuthLockedOut)
+			return errAuthLockedOut
+		}
+		if !checkPassword(s.currentUsers(), name, password) {
 			s.authFailed++
-			s.srv.cfg.Log.Warn("authentication failed", "client_ip", s.ip.String(), "user", name)
+			lockedNow := s.srv.auth.fail(s.ip)
+			s.cfg.Metrics.AuthFailure("bad-credentials")
+			// The typed password is never logged; the user name is what
+			// the client claimed, cleaned for the log.
+			s.cfg.Log.Warn("authentication failed", "client_ip", s.ip.String(), "user", printableName(name), "failures_on_connection", s.authFailed, "locked_out", lockedNow)
+			if lockedNow {
+				s.cfg.Metrics.AuthFailure("lockout-started")
+			}
 			return errAuthFailed
 		}
+		s.srv.auth.succeed(s.ip)
 		s.authUser = name
 		return nil
 	}
@@ -119,27 +139,30 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.srv.draining.Load() {
 		return errShuttingDown
 	}
-	if s.srv.cfg.RequireTLS && !s.tls() {
+	if s.cfg.RequireTLS && !s.tls() {
 		return errTLSRequired
 	}
-	if !s.allowed && s.authUser == "" {
+	if !s.allowed() && s.authUser == "" {
 		return errAuthRequired
 	}
 	s.resetLocked()
-	tx := &transaction{policy: s.srv.cfg.Policy(), ref: policy.NewRef(), from: from, mailOpts: opts, started: time.Now()}
+	tx := &transaction{policy: s.cfg.Policy(), ref: policy.NewRef(), from: from, mailOpts: opts, started: time.Now()}
 	if err := s.upstreamMail(tx); err != nil {
-		s.srv.cfg.Log.Warn("upstream refused MAIL", "ref", tx.ref, "error", err.Error())
+		s.cfg.Log.Warn("upstream refused MAIL", "ref", tx.ref, "error", err.Error())
 		return s.upstreamError(err, false, tx.ref)
 	}
 	s.tx = tx
+	if l := s.srv.acceptor(); l != nil {
+		l.mailStarted(s.conn.Conn().RemoteAddr())
+	}
 	return nil
 }
 
 func (s *session) upstreamMail(tx *transaction) error {
 	if s.up == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), s.srv.cfg.CommandTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommandTimeout)
 		defer cancel()
-		up, err := s.srv.cfg.Upstream.Connect(ctx)
+		up, err := s.cfg.Upstream.Connect(ctx)
 		if err != nil {
 			return &connectError{err}
 		}
@@ -168,7 +191,7 @@ func (s *session) upstreamMail(tx *transaction) error {
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.allowed && s.authUser == "" {
+	if !s.allowed() && s.authUser == "" {
 		return errRelayDenied
 	}
 	if s.tx == nil {
@@ -197,7 +220,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 				ref = s.tx.ref
 			}
 			s.mu.Unlock()
-			s.srv.cfg.Log.Error("panic while handling a message", "ref", ref, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.cfg.Log.Error("panic while handling a message", "ref", ref, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			s.abortUpstream()
 			reply = tempfail(ref)
 		}
@@ -215,7 +238,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 		io.Copy(io.Discard, r)
 		return errNoMail
 	}
-	cfg := &s.srv.cfg
+	cfg := s.cfg
 	if cfg.DataTimeout > 0 {
 		s.conn.Conn().SetReadDeadline(time.Now().Add(cfg.DataTimeout))
 	}
@@ -332,7 +355,7 @@ func (s *session) currentUser() string {
 // upstreamError maps an upstream failure to our reply. Connection failures
 // and timeouts are 451 4.4.x: the client keeps the message and retries.
 func (s *session) upstreamError(err error, atRcpt bool, ref string) error {
-	m := s.srv.cfg.Metrics
+	m := s.cfg.Metrics
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
 		switch {
@@ -357,7 +380,7 @@ func (s *session) upstreamError(err error, atRcpt bool, ref string) error {
 		msg = "Connection to the upstream MTA was lost, try again later"
 	}
 	m.UpstreamError(class)
-	s.srv.cfg.Log.Warn("upstream failure", "ref", ref, "class", class, "error", err.Error())
+	s.cfg.Log.Warn("upstream failure", "ref", ref, "class", class, "error", err.Error())
 	return &smtp.SMTPError{Code: 451, EnhancedCode: code, Message: msg + " (ref " + ref + ")"}
 }
 
@@ -438,13 +461,21 @@ func (s *session) sayGoodbye() {
 }
 
 func (s *session) goodbyeLocked() {
+	s.hangUpLocked(errShuttingDown)
+}
+
+// hangUpLocked writes reply (a 421) to the client and closes the socket.
+// It closes the net.Conn, not go-smtp's Conn: the server's read loop then
+// ends and calls Logout, which takes mu after the caller released it. Call
+// with mu held.
+func (s *session) hangUpLocked(reply *smtp.SMTPError) {
 	if s.closed {
 		return
 	}
 	s.closed = true
 	c := s.conn.Conn()
 	c.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(c, "421 4.3.2 %s Service shutting down, try again later\r\n", s.srv.cfg.Hostname)
+	fmt.Fprintf(c, "%d %d.%d.%d %s %s\r\n", reply.Code, reply.EnhancedCode[0], reply.EnhancedCode[1], reply.EnhancedCode[2], s.cfg.Hostname, reply.Message)
 	c.Close()
 }
 

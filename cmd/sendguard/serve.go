@@ -62,22 +62,13 @@ func serveCmd(args []string, stderr io.Writer) error {
 		}
 		return srv.ActiveConnections()
 	})
-	cfg, err := serverConfig(f, g.policy.Load, logger, audit)
-	if err != nil {
-		return &exitError{code: exitConfig, err: err}
-	}
-	cfg.Metrics = g.metrics
-	cfg.Explain = smtpfilter.ExplainConfig{
-		Mail:    f.Explain.Mode == "mail",
-		From:    f.Explain.From,
-		Limiter: notify.NewRateLimiter(f.Explain.RateLimit, f.Explain.RateWindow.Duration, nil),
-	}
+	g.audit = audit
 	if len(f.Incidents.Contacts) > 0 {
-		incidents, err := newIncidents(f, cfg.Upstream, logger)
+		incidents, err := newIncidents(f, &g.upstream, logger)
 		if err != nil {
 			return &exitError{code: exitConfig, err: err}
 		}
-		cfg.Incidents = incidents
+		g.incidents = incidents
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -86,18 +77,17 @@ func serveCmd(args []string, stderr io.Writer) error {
 			}
 		}()
 	}
-	if cfg.TLSConfig != nil {
-		g.cert.Store(&cfg.TLSConfig.Certificates[0])
-		cfg.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return g.cert.Load(), nil
-		}}
+	cfg, err := g.serverConfig(f)
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
 	}
 	srv = smtpfilter.New(cfg)
+	g.srv = srv
 	l, err := net.Listen("tcp", f.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	adminAddr, stopAdmin, err := startAdmin(f.Admin, g.metrics, &readiness{up: cfg.Upstream},
+	adminAddr, stopAdmin, err := startAdmin(f.Admin, g.metrics, &readiness{up: &g.upstream},
 		func() bool { return g.policy.Load() != nil }, logger)
 	if err != nil {
 		l.Close()
@@ -134,22 +124,31 @@ func serveCmd(args []string, stderr io.Writer) error {
 	}
 }
 
-// gateway holds what a reload replaces: the policy and the TLS certificate.
-// Sessions read the policy once per message, so a message in flight finishes
-// on the policy it started with.
+// gateway holds what a reload replaces: the policy, the TLS certificate,
+// the upstream and the SMTP server's settings. Sessions read the policy
+// once per message, so a message in flight finishes on the policy it
+// started with; server settings apply to connections accepted after the
+// reload (smtpfilter.Server.Reload).
 type gateway struct {
-	path    string
-	file    *config.File
-	log     *slog.Logger
-	metrics *metrics.Metrics
-	policy  atomic.Pointer[policy.Policy]
-	cert    atomic.Pointer[tls.Certificate]
+	path      string
+	file      *config.File
+	log       *slog.Logger
+	audit     *slog.Logger
+	metrics   *metrics.Metrics
+	policy    atomic.Pointer[policy.Policy]
+	cert      atomic.Pointer[tls.Certificate]
+	upstream  switchableUpstream
+	srv       *smtpfilter.Server
+	limiter   *notify.RateLimiter
+	incidents *notify.Incidents
 }
 
-// reload reads the configuration again (SIGHUP). A valid policy applies to
-// the next message; an invalid one is refused with its errors logged and the
-// old one stays. The TLS certificate is reloaded too (renewals need no
-// restart). Other settings need a restart; a change to them is logged.
+// reload reads the configuration again (SIGHUP). An invalid configuration
+// or policy is refused with its errors logged and everything stays as it
+// was. A valid one applies at once: the policy to the next message; the
+// TLS certificate, upstream, explanation settings and every [server] key
+// but listen to the next connection. What a reload cannot apply (a new
+// socket: server.listen, admin.listen; the logger) is named in a warning.
 func (g *gateway) reload() {
 	f, err := config.Load(g.path)
 	if err != nil {
@@ -173,13 +172,20 @@ func (g *gateway) reload() {
 		}
 		cert = &c
 	}
+	cfg, err := g.serverConfig(f)
+	if err != nil {
+		g.reloadFailed(err)
+		return
+	}
 	if changed := restartOnlyChanges(g.file, f); len(changed) > 0 {
 		g.log.Warn("reload: these settings take effect only after a restart", "keys", changed)
 	}
 	g.policy.Store(p)
-	if cert != nil && g.cert.Load() != nil {
+	if cert != nil {
 		g.cert.Store(cert)
 	}
+	g.srv.Reload(cfg)
+	g.file = f
 	g.metrics.Reload(true)
 	g.log.Info("configuration reloaded", "config", g.path, "policy", f.PolicyPath)
 }
@@ -191,14 +197,12 @@ func (g *gateway) reloadFailed(err error) {
 	}
 }
 
-// restartOnlyChanges names the settings that a reload cannot apply.
+// restartOnlyChanges names the settings that a reload cannot apply: those
+// bound to a socket or to the process.
 func restartOnlyChanges(old, new *config.File) []string {
 	var keys []string
 	if old.Server.Listen != new.Server.Listen {
 		keys = append(keys, "server.listen")
-	}
-	if old.Upstream != new.Upstream {
-		keys = append(keys, "upstream")
 	}
 	if old.Admin != new.Admin {
 		keys = append(keys, "admin")
@@ -206,12 +210,37 @@ func restartOnlyChanges(old, new *config.File) []string {
 	if old.Log != new.Log {
 		keys = append(keys, "log")
 	}
-	if old.Server.MaxMessageBytes != new.Server.MaxMessageBytes || old.Server.MaxConnections != new.Server.MaxConnections ||
-		old.Server.MaxConnectionsPerIP != new.Server.MaxConnectionsPerIP || !slices.Equal(old.Server.AllowedNetworks, new.Server.AllowedNetworks) ||
-		len(old.Server.Users) != len(new.Server.Users) || old.Server.RequireTLS != new.Server.RequireTLS {
-		keys = append(keys, "server")
+	if old.Server.GCPercent != new.Server.GCPercent {
+		keys = append(keys, "server.gc_percent")
+	}
+	if old.Server.MemoryLimitBytes != new.Server.MemoryLimitBytes {
+		keys = append(keys, "server.memory_limit_bytes")
+	}
+	if !slices.Equal(old.Incidents.Contacts, new.Incidents.Contacts) || old.Incidents.From != new.Incidents.From ||
+		old.Incidents.BatchDelay != new.Incidents.BatchDelay {
+		keys = append(keys, "incidents")
 	}
 	return keys
+}
+
+// switchableUpstream is the upstream in force; a reload replaces it for the
+// connections and notices that start afterwards.
+type switchableUpstream struct {
+	cur atomic.Pointer[smtpfilter.Upstream]
+}
+
+func (u *switchableUpstream) set(up smtpfilter.Upstream) { u.cur.Store(&up) }
+
+func (u *switchableUpstream) Connect(ctx context.Context) (smtpfilter.Conn, error) {
+	return (*u.cur.Load()).Connect(ctx)
+}
+
+// Ping asks the upstream in force whether it is reachable, when it can say.
+func (u *switchableUpstream) Ping(ctx context.Context) error {
+	if p, ok := (*u.cur.Load()).(pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
 }
 
 // newIncidents starts the incident notifier: notices go through the
@@ -262,24 +291,56 @@ func newAuditLogger(f *config.File, logger *slog.Logger, stderr io.Writer) (*slo
 	return slog.New(slog.NewJSONHandler(file, nil)).With("log", "audit"), func() { file.Close() }, nil
 }
 
+// serverConfig wires the configuration file into the SMTP server; at a
+// reload too, when it also switches the upstream and keeps the explanation
+// rate limiter's counts unless its settings changed.
+func (g *gateway) serverConfig(f *config.File) (smtpfilter.Config, error) {
+	cfg, err := serverConfig(f, g.policy.Load, g.log, g.audit)
+	if err != nil {
+		return cfg, err
+	}
+	up := cfg.Upstream
+	g.upstream.set(up)
+	cfg.Upstream = &g.upstream
+	cfg.Metrics = g.metrics
+	cfg.Incidents = g.incidents
+	if g.limiter == nil || g.file.Explain.RateLimit != f.Explain.RateLimit || g.file.Explain.RateWindow != f.Explain.RateWindow {
+		g.limiter = notify.NewRateLimiter(f.Explain.RateLimit, f.Explain.RateWindow.Duration, nil)
+	}
+	cfg.Explain = smtpfilter.ExplainConfig{Mail: f.Explain.Mode == "mail", From: f.Explain.From, Limiter: g.limiter}
+	if cfg.TLSConfig != nil {
+		if g.cert.Load() == nil {
+			g.cert.Store(&cfg.TLSConfig.Certificates[0])
+		}
+		cfg.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return g.cert.Load(), nil
+		}}
+	}
+	return cfg, nil
+}
+
 // serverConfig wires the configuration file into the SMTP server.
 func serverConfig(f *config.File, pol func() *policy.Policy, logger, audit *slog.Logger) (smtpfilter.Config, error) {
 	s := f.Server
 	cfg := smtpfilter.Config{
-		Hostname:            s.Hostname,
-		RequireTLS:          s.RequireTLS,
-		MaxMessageBytes:     s.MaxMessageBytes,
-		MaxRecipients:       s.MaxRecipients,
-		MaxLineLength:       s.MaxLineLength,
-		MaxConnections:      s.MaxConnections,
-		MaxConnectionsPerIP: s.MaxConnectionsPerIP,
-		CommandTimeout:      s.CommandTimeout.Duration,
-		DataTimeout:         s.DataTimeout.Duration,
-		SpoolDir:            f.Resolve(s.SpoolDir),
-		SpoolMemoryBytes:    s.SpoolMemoryBytes,
-		Policy:              pol,
-		Log:                 logger,
-		Audit:               audit,
+		Hostname:              s.Hostname,
+		RequireTLS:            s.RequireTLS,
+		MaxMessageBytes:       s.MaxMessageBytes,
+		MaxRecipients:         s.MaxRecipients,
+		MaxLineLength:         s.MaxLineLength,
+		MaxConnections:        s.MaxConnections,
+		MaxConnectionsAllowed: s.MaxConnectionsAllowed,
+		MaxConnectionsPerIP:   s.MaxConnectionsPerIP,
+		CommandTimeout:        s.CommandTimeout.Duration,
+		DataTimeout:           s.DataTimeout.Duration,
+		PreMailTimeout:        s.PreMailTimeout.Duration,
+		AuthFailuresPerIP:     s.AuthFailuresPerIP,
+		AuthLockout:           s.AuthLockout.Duration,
+		SpoolDir:              f.Resolve(s.SpoolDir),
+		SpoolMemoryBytes:      s.SpoolMemoryBytes,
+		Policy:                pol,
+		Log:                   logger,
+		Audit:                 audit,
 	}
 	for _, n := range s.AllowedNetworks {
 		p, err := netip.ParsePrefix(n)
