@@ -246,8 +246,10 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 }
 
 // IsInternal reports whether an address belongs to the organisation.
+// An address whose local part hides a route to another mailbox
+// ("b%evil.example@example.co.jp", see recipient.ParseRoute) is not.
 func (p *Policy) IsInternal(addr string) bool {
-	return p.internal.Contains(recipient.Domain(addr))
+	return !recipient.ParseRoute(addr).Hidden && p.internal.Contains(recipient.Domain(addr))
 }
 
 // applies reports whether rule r applies to a message from sender with the

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,3 +68,33 @@ func TestRecipientAndLinkRules(t *testing.T) {
 		})
 	}
 }
+
+// TestHiddenRouteRecipientsAreExternal: a recipient that looks internal
+// but routes on through its local part makes the message external, so the
+// attachment rules apply (an upstream honouring the percent hack or bang
+// paths would deliver it outside).
+func TestHiddenRouteRecipientsAreExternal(t *testing.T) {
+	p := compile(t, policy.Config{})
+	msg := build(part{"meibo.zip", "application/zip", plainZip(t)})
+	if v := evaluate(t, p, policy.Envelope{From: "alice@example.co.jp", To: []string{"bob@example.co.jp"}}, msg); v.Action != policy.Pass {
+		t.Fatalf("internal recipient: %v, want pass (attachment rules are for external mail)", v.Action)
+	}
+	for _, to := range []string{
+		"b%evil.example@example.co.jp",
+		`"b@evil.example"@example.co.jp`,
+		"b@evil.example@example.co.jp",
+		"evil.example!b@example.co.jp",
+		"@evil.example:b@example.co.jp",
+		"B%Evil.Example@EXAMPLE.CO.JP",
+	} {
+		v := evaluate(t, p, policy.Envelope{From: "alice@example.co.jp", To: []string{to}}, msg)
+		if v.Action != policy.Reject || !slices.Contains(ruleIDs(v), "attachment-unencrypted") {
+			t.Errorf("%s: %v %v, want reject with attachment-unencrypted", to, v.Action, ruleIDs(v))
+		}
+		if !slices.Contains(ruleIDs(v), "recipient-domain-unverified") {
+			t.Errorf("%s: %v, want recipient-domain-unverified for the hidden hop", to, ruleIDs(v))
+		}
+	}
+}
+
+func ruleIDs(v *policy.Verdict) []string { return v.Rules() }

@@ -29,6 +29,10 @@ type Config struct {
 	TLSConfig  *tls.Config
 	RequireTLS bool
 
+	// AllowQuotedLocalParts accepts recipients like "\"a b\"@example.co.jp"
+	// (never one whose quoted part holds "@", "%" or "!").
+	AllowQuotedLocalParts bool
+
 	MaxMessageBytes int64
 	MaxRecipients   int
 	MaxLineLength   int

@@ -197,10 +197,15 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if s.tx == nil {
 		return errNoMail
 	}
+	wire, err := checkRecipient(to, s.cfg.AllowQuotedLocalParts)
+	if err != nil {
+		s.cfg.Log.Info("recipient refused", "ref", s.tx.ref, "reason", err.Error())
+		return err
+	}
 	if s.up == nil {
 		return s.upstreamError(errUpstreamLost, true, s.tx.ref)
 	}
-	if err := s.up.Rcpt(to, opts); err != nil {
+	if err := s.up.Rcpt(wire, opts); err != nil {
 		s.dropUpstreamIfBroken(err)
 		return s.upstreamError(err, true, s.tx.ref)
 	}

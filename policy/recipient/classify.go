@@ -108,6 +108,10 @@ type Verdict struct {
 	// DNSDetail says why ("NXDOMAIN", "null MX", "SERVFAIL", "timeout", ...).
 	Resolution Resolution
 	DNSDetail  string
+	// HiddenRoute: the address's local part routes the mail on (ParseRoute);
+	// Domain is then the hop it is judged by, not the domain after the
+	// last "@".
+	HiddenRoute bool
 }
 
 // Rules returns the rule ids this verdict triggers, most specific first. A
@@ -165,6 +169,9 @@ func (v Verdict) Evidence() string {
 			s = v.Domain + " is not verified"
 		}
 	}
+	if v.HiddenRoute {
+		s += "; reached through a route hidden in the local part"
+	}
 	switch v.Resolution {
 	case Unresolvable:
 		s += "; does not accept mail: " + v.DNSDetail
@@ -221,8 +228,13 @@ func NewClassifier(cfg Config) (*Classifier, error) {
 	return c, nil
 }
 
-// IsInternal reports whether the address's domain is internal.
-func (c *Classifier) IsInternal(addr string) bool { return c.internal.Contains(Domain(addr)) }
+// IsInternal reports whether the address's domain is internal. An address
+// whose local part hides a route to another mailbox (ParseRoute) is never
+// internal: where it ends up is not the organisation's to say.
+func (c *Classifier) IsInternal(addr string) bool {
+	d, hidden := c.routeDomain(addr)
+	return !hidden && c.internal.Contains(d)
+}
 
 // ClassifyDomain classifies one normalised domain without the DNS check.
 func (c *Classifier) ClassifyDomain(d string) Verdict {
@@ -269,11 +281,21 @@ func (c *Classifier) Classify(ctx context.Context, addrs []string) []Verdict {
 	out := make([]Verdict, len(addrs))
 	byDomain := make(map[string]Verdict, len(addrs))
 	for i, a := range addrs {
-		d := Domain(a)
-		v, ok := byDomain[d]
+		d, hidden := c.routeDomain(a)
+		key := d
+		if hidden {
+			key = "route:" + d
+		}
+		v, ok := byDomain[key]
 		if !ok {
 			v = c.ClassifyDomain(d)
-			byDomain[d] = v
+			if hidden && v.Class == Internal {
+				// Every hop is internal, but the address still routes on:
+				// judge it as an unverified external recipient.
+				v.Class = Unverified
+			}
+			v.HiddenRoute = hidden
+			byDomain[key] = v
 		}
 		v.Address = a
 		out[i] = v
@@ -291,7 +313,8 @@ func (c *Classifier) Classify(ctx context.Context, addrs []string) []Verdict {
 		wg      sync.WaitGroup
 		sem     = make(chan struct{}, dnsParallel)
 	)
-	for d, v := range byDomain {
+	for _, v := range byDomain {
+		d := v.Domain
 		if d == "" || v.Class == Internal || isAddressLiteral(d) {
 			continue
 		}
@@ -328,8 +351,8 @@ func (c *Classifier) Exposed(headerAddrs []string) (count int, domains []string,
 		if i < 0 {
 			continue
 		}
-		d := Normalize(spec[i+1:])
-		if d == "" || c.internal.Contains(d) {
+		d, hidden := c.routeDomain(spec)
+		if d == "" || !hidden && c.internal.Contains(d) {
 			continue
 		}
 		key := strings.ToLower(spec[:i]) + "@" + d
