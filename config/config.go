@@ -42,6 +42,9 @@ type File struct {
 	Lines       map[string]int `toml:"-"`
 	PolicyPath  string         `toml:"-"`
 	PolicyLines map[string]int `toml:"-"`
+	// Warnings are problems that do not stop the file from loading (a
+	// listener for metrics on a public address, …), with their lines.
+	Warnings Errors `toml:"-"`
 }
 
 // PolicyRef is the [policy] section.
@@ -57,6 +60,10 @@ type Server struct {
 	AllowedNetworks []string `toml:"allowed_networks"`
 	MaxMessageBytes int64    `toml:"max_message_bytes"`
 	MaxRecipients   int      `toml:"max_recipients"`
+	// AllowQuotedLocalParts accepts quoted recipient local parts
+	// ("a b"@example.co.jp) that hold no "@", "%" or "!"; recipients whose
+	// local part routes on are refused whatever it says.
+	AllowQuotedLocalParts bool `toml:"allow_quoted_local_parts"`
 	// MaxLineLength is the longest line accepted in commands and DATA.
 	// RFC 5321 says 1000, but real mail carries longer HTML and base64 lines.
 	MaxLineLength int `toml:"max_line_length"`

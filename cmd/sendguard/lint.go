@@ -20,7 +20,7 @@ func loadConfig(path string, w io.Writer) (*config.File, *policy.Policy, error) 
 		return nil, nil, &exitError{code: exitConfig, err: err}
 	}
 	p, warnings, err := f.CompilePolicy()
-	for _, w2 := range warnings {
+	for _, w2 := range append(f.Warnings, warnings...) {
 		fmt.Fprintf(w, "warning: %s\n", w2.Error())
 	}
 	if err != nil {

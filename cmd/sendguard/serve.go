@@ -327,6 +327,7 @@ func serverConfig(f *config.File, pol func() *policy.Policy, logger, audit *slog
 		RequireTLS:            s.RequireTLS,
 		MaxMessageBytes:       s.MaxMessageBytes,
 		MaxRecipients:         s.MaxRecipients,
+		AllowQuotedLocalParts: s.AllowQuotedLocalParts,
 		MaxLineLength:         s.MaxLineLength,
 		MaxConnections:        s.MaxConnections,
 		MaxConnectionsAllowed: s.MaxConnectionsAllowed,
