@@ -83,10 +83,18 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 			Path: a.Path, Name: a.Name, ContentType: a.ContentType,
 			Size: a.Size, SHA256: a.SHA256,
 		}
+		// An exempt type counts only when the bytes are what it says;
+		// otherwise the part is judged as the file it is.
+		declared := ""
 		if p.exemptTypes[a.ContentType] {
-			rep.Exempt = a.ContentType
-			v.Attachments = append(v.Attachments, rep)
-			continue
+			if reason := encryption.CheckExempt(a.ContentType, a.Content, a.Size); reason == "" {
+				rep.Exempt = a.ContentType
+				v.Attachments = append(v.Attachments, rep)
+				continue
+			} else {
+				declared = a.ContentType
+				rep.NotExempt = reason
+			}
 		}
 		if reason, bad := partProblem[a.Path]; bad {
 			rep.Unscannable = reason
@@ -105,6 +113,10 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 		rep.Unscannable = res.Unscannable
 		v.Attachments = append(v.Attachments, rep)
 		if f, ok := p.judge(a, res, unencrypted, unscannable); ok {
+			if declared != "" {
+				f.Data["Declared"] = declared
+				f.Detail += " declared=" + declared + " (" + rep.NotExempt + ")"
+			}
 			v.add(f)
 		}
 		if res.Protected && pwRule != nil {

@@ -95,7 +95,17 @@ func TestAttachmentRules(t *testing.T) {
 		{"zip with one plain entry", build(part{"mixed.zip", "application/zip", fixture(t, "mixed.zip")}), policy.Reject, "attachment-unencrypted", "mixed.zip", "not encrypted", false, ""},
 		{"pdf", build(part{"見積書.pdf", "application/pdf", fixture(t, "pdf-plain.pdf")}), policy.Reject, "attachment-unencrypted", "見積書.pdf", "見積書.pdf", false, ""},
 		{"encrypted zip renamed .dat", build(part{"data.dat", "application/octet-stream", fixture(t, "aes256.zip")}), policy.Pass, "", "", "", true, "AES"},
-		{"signature is exempt", build(part{"smime.p7s", "application/pkcs7-signature", []byte{0x30, 0x80, 1, 2}}), policy.Pass, "", "", "", false, ""},
+		{"signature is exempt", build(part{"smime.p7s", "application/pkcs7-signature", fixture(t, "exempt-smime-detached.p7s")}), policy.Pass, "", "", "", false, ""},
+		{"invitation is exempt", build(part{"invite.ics", "text/calendar", fixture(t, "exempt-invite.ics")}), policy.Pass, "", "", "", false, ""},
+		{"public key is exempt", build(part{"alice.asc", "application/pgp-keys", fixture(t, "exempt-pgp-pubkey.asc")}), policy.Pass, "", "", "", false, ""},
+		{"contact card is exempt", build(part{"hanako.vcf", "text/vcard", fixture(t, "exempt-contact.vcf")}), policy.Pass, "", "", "", false, ""},
+		// Relabelled files are judged as what they are (issue: exempt types by label).
+		{"zip labelled as a signature", build(part{"smime.p7s", "application/pkcs7-signature", plainZip(t)}), policy.Reject, "attachment-unencrypted", "smime.p7s", "labelled application/pkcs7-signature", false, ""},
+		{"xlsx labelled as an invitation", build(part{"invite.ics", "text/calendar", fixture(t, "office-plain.xlsx")}), policy.Reject, "attachment-unencrypted", "invite.ics", "labelled text/calendar", false, ""},
+		{"csv labelled as a public key", build(part{"key.asc", "application/pgp-keys", []byte("氏名,電話\r\n山田太郎,090-1234-5678\r\n")}), policy.Reject, "attachment-unencrypted", "key.asc", "labelled application/pgp-keys", false, ""},
+		{"attached signature carries content", build(part{"smime.p7s", "application/pkcs7-signature", fixture(t, "exempt-smime-attached.p7s")}), policy.Reject, "attachment-unencrypted", "smime.p7s", "labelled", false, ""},
+		{"invitation with a file inside", build(part{"invite.ics", "text/calendar", fixture(t, "exempt-invite-attach.ics")}), policy.Reject, "attachment-unencrypted", "invite.ics", "labelled text/calendar", false, ""},
+		{"address book of 20 cards", build(part{"customers.vcf", "text/vcard", fixture(t, "exempt-addressbook.vcf")}), policy.Reject, "attachment-unencrypted", "customers.vcf", "labelled text/vcard", false, ""},
 		{"truncated zip is unscannable", build(part{"broken.zip", "application/zip", fixture(t, "zipcrypto.zip")[:60]}), policy.Reject, "attachment-unscannable", "broken.zip", "could not be checked", false, ""},
 	}
 	for _, c := range cases {

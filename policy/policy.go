@@ -227,7 +227,12 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 	}
 	p.exemptTypes = map[string]bool{}
 	for _, t := range types {
-		p.exemptTypes[strings.ToLower(strings.TrimSpace(t))] = true
+		t = strings.ToLower(strings.TrimSpace(t))
+		if !encryption.Exemptable(t) {
+			warnf("attachments.exempt_types", "%q has no content check, so it is never exempt: such parts are judged as files", t)
+			continue
+		}
+		p.exemptTypes[t] = true
 	}
 
 	var errs []Issue

@@ -85,6 +85,9 @@ type Attachment struct {
 	Method      string `json:"method,omitempty"`
 	Unscannable string `json:"unscannable,omitempty"`
 	Exempt      string `json:"exempt,omitempty"` // why it needs no encryption (signature, calendar…)
+	// NotExempt says why a part labelled with an exempt type was judged as
+	// a file all the same (its content is not what the label says).
+	NotExempt string `json:"not_exempt,omitempty"`
 }
 
 // Verdict is the policy's decision on one message.

@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 
+	"github.com/sendguard/sendguard/policy/encryption"
 	"github.com/sendguard/sendguard/spool"
 )
 
@@ -158,14 +159,17 @@ func (w *walker) message(r io.Reader, prefix string, depth int, c walkCtx) {
 }
 
 // resolveScope moves images the HTML references by cid: out of the
-// attachment list, unless Limits.CountInlineImages.
+// attachment list, unless Limits.CountInlineImages. Only parts whose bytes
+// are a plain image move (encryption.IsPlainImage).
 func (w *walker) resolveScope() {
 	if w.lim.CountInlineImages || len(w.scope.images) == 0 {
 		return
 	}
 	inline := map[*Attachment]bool{}
 	for _, a := range w.scope.images {
-		if w.scope.refs[normCID(a.ContentID)] {
+		// Judged by its bytes: a part labelled image/* that is not a plain
+		// image stays an attachment.
+		if w.scope.refs[normCID(a.ContentID)] && a.Content != nil && encryption.IsPlainImage(a.Content, a.Size) {
 			inline[a] = true
 		}
 	}

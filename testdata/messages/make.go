@@ -848,7 +848,7 @@ Content-Transfer-Encoding: base64
 Content-Disposition: attachment; filename="smime.p7s"
 Content-Description: S/MIME Cryptographic Signature
 
-` + b64(der(0x30, oidSigned)) + `
+` + b64(attachment("exempt-smime-detached.p7s")) + `
 --sig-outer--
 `
 
