@@ -101,6 +101,9 @@ type zipFile struct {
 	enc   encInfo
 	end   int64 // end of the entry: data plus data descriptor
 	isDir bool
+	// fakeEncryption names the encryption the entry's flags claim when
+	// its data turned out to be plaintext (enc is then encNone).
+	fakeEncryption string
 }
 
 // zipArchive is a parsed, cross-checked ZIP.
@@ -213,9 +216,6 @@ func (s *scanner) checkEntry(r io.ReaderAt, size int64, d cdEntry, f *zip.File, 
 	if problem != "" {
 		v.add(prioCorrupt, "ZIP entry %q %s", d.name, problem)
 	}
-	if d.usize > 1<<20 && (d.csize == 0 || d.usize/d.csize > uint64(s.lim.MaxRatio)) {
-		v.add(prioRatio, "ZIP bomb: entry %q declares a compression ratio over %d:1", d.name, s.lim.MaxRatio)
-	}
 	loc, err := readLocal(r, size, d.headerOff)
 	if err != nil {
 		v.add(prioCorrupt, "ZIP local header of entry %q is missing or unreadable: %v", d.name, err)
@@ -240,6 +240,22 @@ func (s *scanner) checkEntry(r io.ReaderAt, size int64, d cdEntry, f *zip.File, 
 	}
 	if msg := disagreement(zf); msg != "" {
 		v.add(prioDisagree, "ZIP local header disagrees with central directory for entry %q (%s)", d.name, msg)
+	}
+	if zf.enc.kind != encNone && problem == "" {
+		plain, claim := s.verifyEncryption(r, size, zf)
+		switch {
+		case claim != "":
+			v.add(prioDisagree, "ZIP entry %q %s", d.name, claim)
+		case plain:
+			zf.fakeEncryption = zf.enc.String()
+			zf.enc = encInfo{kind: encNone, method: zf.enc.method}
+		}
+	}
+	// An encrypted entry is never inflated beyond what a password trial
+	// reads, so its declared ratio is no bomb (a protected ZIP of a disk
+	// image is legitimate); a plain one is inflated to be inspected.
+	if zf.enc.kind == encNone && d.usize > 1<<20 && (d.csize == 0 || d.usize/d.csize > uint64(s.lim.MaxRatio)) {
+		v.add(prioRatio, "ZIP bomb: entry %q declares a compression ratio over %d:1", d.name, s.lim.MaxRatio)
 	}
 	return zf, true
 }
@@ -379,6 +395,9 @@ func (s *scanner) inspectZIP(r io.ReaderAt, size int64, depth int) Result {
 			continue
 		}
 		files++
+		if f.fakeEncryption != "" {
+			res.Notes = append(res.Notes, fmt.Sprintf("entry %q is flagged as %s but its data is plaintext", f.cd.name, f.fakeEncryption))
+		}
 		if !e.Encrypted {
 			res.PlainEntries = append(res.PlainEntries, e.Name)
 			if e.Name == "[Content_Types].xml" {
