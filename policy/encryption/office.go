@@ -188,12 +188,17 @@ func (c *cfbFile) encryptedOOXML(encInfo, encPkg *cfbEntry) (*officeDoc, error) 
 	if encPkg.size < 8 {
 		return nil, errors.New("encrypted OOXML package: EncryptedPackage is truncated")
 	}
-	pkg, err := c.stream(encPkg, 8)
+	pkg, err := c.stream(encPkg, min(encPkg.size, 8+randomSample))
 	if err != nil {
 		return nil, err
 	}
 	if n := binary.LittleEndian.Uint64(pkg); n > uint64(encPkg.size-8) {
 		return nil, fmt.Errorf("encrypted OOXML package: EncryptedPackage declares %d bytes but holds %d", n, encPkg.size-8)
+	}
+	// The package is encrypted only if its bytes are ciphertext: a plain
+	// .xlsx (or any readable data) pasted into EncryptedPackage is not.
+	if body := pkg[8:]; Identify(body) != FormatUnknown || !looksRandom(body) {
+		return nil, errors.New("encrypted OOXML package: EncryptedPackage holds readable data, not ciphertext (not encrypted)")
 	}
 	if encInfo.size > maxEncryptionInfo {
 		return nil, fmt.Errorf("encrypted OOXML package: EncryptionInfo is over %d bytes", maxEncryptionInfo)

@@ -266,6 +266,7 @@ func TestInspectOfficeSynthetic(t *testing.T) {
 	hugeSpin := bytes.Replace(agileStream, []byte(`spinCount="100000"`), []byte(`spinCount="20000000"`), 1)
 	rc2 := bytes.Replace(agileStream, []byte(`cipherAlgorithm="AES"`), []byte(`cipherAlgorithm="RC2"`), -1)
 	standard := cryptoAPIBlob(4, fCryptoAPI|fAES, algAES128, 128, "Microsoft Enhanced RSA and AES Cryptographic Provider", katStandard)
+	plainXLSX := fixture(t, "office-plain.xlsx")
 	tests := []struct {
 		name        string
 		b           []byte
@@ -326,6 +327,10 @@ func TestInspectOfficeSynthetic(t *testing.T) {
 		{"EncryptionInfo without a package", buildCFB(cfbStreamOf("EncryptionInfo", standard)), false, "", "", "no EncryptedPackage stream"},
 		{"package without EncryptionInfo", buildCFB(cfbStreamOf("EncryptedPackage", make([]byte, 64))), false, "", "", "no EncryptionInfo stream"},
 		{"EncryptionInfo is a storage", buildCFB(cfbSpec{name: "EncryptionInfo", storage: true}, cfbStreamOf("EncryptedPackage", make([]byte, 64))), false, "", "", "is a storage"},
+		{"plain xlsx inside EncryptedPackage", buildCFB(cfbStreamOf("EncryptionInfo", standard), cfbStreamOf("EncryptedPackage", ofCat(binary.LittleEndian.AppendUint64(nil, uint64(len(plainXLSX))), plainXLSX)), cfbSpec{name: "\x06DataSpaces", storage: true}),
+			false, "", "", "holds readable data, not ciphertext"},
+		{"text inside EncryptedPackage", buildCFB(cfbStreamOf("EncryptionInfo", standard), cfbStreamOf("EncryptedPackage", ofCat(binary.LittleEndian.AppendUint64(nil, uint64(len(meibo))), meibo))),
+			false, "", "", "holds readable data, not ciphertext"},
 		{"package shorter than it says", buildCFB(cfbStreamOf("EncryptionInfo", standard), cfbStreamOf("EncryptedPackage", ofCat(binary.LittleEndian.AppendUint64(nil, 1000), make([]byte, 64)))), false, "", "", "declares 1000 bytes"},
 		// Ambiguous and unknown containers.
 		{"Word document and encrypted package", buildCFB(cfbStreamOf("WordDocument", make([]byte, 64)), cfbStreamOf("EncryptionInfo", standard), cfbStreamOf("EncryptedPackage", make([]byte, 64))),

@@ -835,6 +835,10 @@ func (s *scanner) inspectPDF(r io.ReaderAt, size int64) Result {
 		res.Unscannable = problem
 		return res
 	}
+	if note := f.plainStreamIn(sec); note != "" {
+		res.Notes = append(res.Notes, note)
+		return res
+	}
 	res.Protected = true
 	return res
 }

@@ -547,3 +547,36 @@ func BenchmarkInspectPDF(b *testing.B) {
 		})
 	}
 }
+
+// TestPDFPlainStreamsUnderEncrypt: a PDF whose /Encrypt dictionary and
+// password check are real but whose content stream is plaintext (the
+// ciphertext of a qpdf-encrypted file replaced by a zlib stream of page
+// text, same length) is not protected.
+func TestPDFPlainStreamsUnderEncrypt(t *testing.T) {
+	page := bytes.Repeat([]byte("BT (Yamada) Tj ET\n"), 40)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(page)
+	zw.Close()
+	for _, name := range []string{"pdf-aes128.pdf", "pdf-rc4-128.pdf", "pdf-aes256.pdf"} {
+		b := bytes.Clone(fixture(t, name))
+		if res := inspectBytes(b, Limits{}); !res.Protected {
+			t.Fatalf("%s: not protected to begin with: %+v", name, res)
+		}
+		i := bytes.Index(b, []byte("/Filter /FlateDecode /Length "))
+		if i < 0 {
+			t.Fatalf("%s: no FlateDecode stream", name)
+		}
+		var n int
+		fmt.Sscanf(string(b[i+len("/Filter /FlateDecode /Length "):]), "%d", &n)
+		s := bytes.Index(b[i:], []byte("stream\n")) + i + len("stream\n")
+		if z.Len() > n {
+			t.Fatalf("%s: the stream (%d bytes) is shorter than the plaintext's zlib form (%d)", name, n, z.Len())
+		}
+		copy(b[s:s+n], z.Bytes())
+		res := inspectBytes(b, Limits{})
+		if res.Protected || !hasNote(res, "is not encrypted (its content is readable)") {
+			t.Errorf("%s with a plaintext stream: protected %v, notes %q", name, res.Protected, res.Notes)
+		}
+	}
+}

@@ -746,3 +746,40 @@ func checkArchive(t *testing.T, res Result, format Format, want archiveWant) {
 		t.Errorf("Nested = %+v", res.Nested)
 	}
 }
+
+// TestRARFlaggedEncryptionIsChecked: the encryption flag of a RAR entry is
+// held against its data (see rarClaim).
+func TestRARFlaggedEncryptionIsChecked(t *testing.T) {
+	text := rarSecret[:752] // whole AES blocks
+	tests := []struct {
+		name      string
+		spec      rar4Spec
+		plain     bool
+		unscannab string
+	}{
+		{"plaintext under the flag", rar4Spec{name: "meibo.csv", data: text, encrypted: true, payload: text}, true, ""},
+		{"text under the flag with a wrong CRC", rar4Spec{name: "meibo.csv", data: bytes.Repeat([]byte("x"), len(text)), encrypted: true, payload: text}, true, ""},
+		{"a ZIP under the flag", rar4Spec{name: "a.zip", data: plainZip(t)[:len(plainZip(t))/16*16], encrypted: true, payload: plainZip(t)[:len(plainZip(t))/16*16]}, true, ""},
+		{"not whole AES blocks", rar4Spec{name: "meibo.csv", data: rarSecret, encrypted: true, payload: rarSecret}, false, "not whole AES blocks"},
+		{"real encryption", rar4Spec{name: "meibo.csv", data: rarSecret, encrypted: true}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := inspectBytes(buildRAR4(7, false, tt.spec), Limits{})
+			switch {
+			case tt.plain:
+				if res.Protected || res.Unscannable != "" || len(res.PlainEntries) != 1 || !hasNote(res, "its data is plaintext") {
+					t.Errorf("protected %v, unscannable %q, plain %q, notes %q; want the entry plain", res.Protected, res.Unscannable, res.PlainEntries, res.Notes)
+				}
+			case tt.unscannab != "":
+				if res.Protected || !strings.Contains(res.Unscannable, tt.unscannab) {
+					t.Errorf("protected %v, unscannable %q; want %q", res.Protected, res.Unscannable, tt.unscannab)
+				}
+			default:
+				if !res.Protected {
+					t.Errorf("real AES entry: protected %v, unscannable %q", res.Protected, res.Unscannable)
+				}
+			}
+		})
+	}
+}

@@ -1157,7 +1157,16 @@ func (s *scanner) inspect7z(r io.ReaderAt, size int64, depth int) Result {
 		res.Notes = append(res.Notes, "headers encrypted: file names are hidden")
 		return res
 	}
+	if reason := s.sevenZipClaims(r, size, &a.main); reason != "" {
+		res.Unscannable = reason
+		return res
+	}
 	for i, f := range a.main.folders {
+		// An encrypted folder is never decompressed here: its declared
+		// ratio is no bomb (an AES 7z of a disk image is protected).
+		if f.encrypted() {
+			continue
+		}
 		if u := f.unpackSize(); u > 1<<20 {
 			var packed uint64
 			for _, n := range a.main.packSizes[f.packIndex : f.packIndex+len(f.packed)] {
@@ -1836,4 +1845,36 @@ func utf16LE(s string) []byte {
 		binary.LittleEndian.PutUint16(b[2*i:], c)
 	}
 	return b
+}
+
+// sevenZipClaims holds each encrypted folder's claim against its packed
+// data (see zipclaim.go for the principle): 7zAES is AES-256-CBC, so a
+// packed stream it reads is whole 16-byte blocks of ciphertext — not a
+// known file format, not far from random.
+func (s *scanner) sevenZipClaims(r io.ReaderAt, size int64, st *szStreams) string {
+	for i := range st.folders {
+		f := &st.folders[i]
+		if !f.encrypted() {
+			continue
+		}
+		for k := range f.packed {
+			p := f.packIndex + k
+			n := int64(st.packSizes[p])
+			if n%aes.BlockSize != 0 {
+				return fmt.Sprintf("7z folder %d claims AES-256 but its packed stream (%d bytes) is not whole AES blocks", i, n)
+			}
+			m := min(n, randomSample)
+			if !s.charge(m) {
+				return fmt.Sprintf("7z archive exceeds the %d-byte limit", s.lim.MaxBytes)
+			}
+			sample, err := readAt(r, size, st.packOffset(p), m)
+			if err != nil {
+				return fmt.Sprintf("7z packed stream unreadable: %v", err)
+			}
+			if Identify(sample) != FormatUnknown || !looksRandom(sample) {
+				return fmt.Sprintf("7z folder %d claims AES-256 but its packed data is readable, not ciphertext", i)
+			}
+		}
+	}
+	return ""
 }

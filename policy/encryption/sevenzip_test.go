@@ -614,3 +614,27 @@ func TestInspect7zManyFolders(t *testing.T) {
 		t.Errorf("limit: %q", res.Unscannable)
 	}
 }
+
+// TestSevenZipFlaggedEncryptionIsChecked: an AES folder whose packed bytes
+// are readable data is not protected (the packed stream of a real 7zAES
+// archive is overwritten with a plain ZIP's first bytes; 7z keeps no CRC
+// of packed streams, so the archive still parses).
+func TestSevenZipFlaggedEncryptionIsChecked(t *testing.T) {
+	b := bytes.Clone(fixture(t, "7z-aes-copy.7z"))
+	res := inspectBytes(b, Limits{})
+	if !res.Protected {
+		t.Fatalf("7z-aes-copy.7z: protected %v, unscannable %q", res.Protected, res.Unscannable)
+	}
+	sc := &scanner{lim: DefaultLimits(), left: 1 << 30}
+	a, reason := sc.parse7z(bytes.NewReader(b), int64(len(b)))
+	if reason != "" || len(a.main.packSizes) == 0 {
+		t.Fatalf("parse: %q", reason)
+	}
+	off, n := a.main.packOffset(0), int64(a.main.packSizes[0])
+	// The start of a plain ZIP, as long as the packed stream.
+	copy(b[off:off+n], bytes.Repeat(plainZip(t), 10))
+	res = inspectBytes(b, Limits{})
+	if res.Protected || !strings.Contains(res.Unscannable, "readable, not ciphertext") {
+		t.Errorf("text in the AES folder: protected %v, unscannable %q", res.Protected, res.Unscannable)
+	}
+}
