@@ -18,7 +18,42 @@ type htmlResult struct {
 	truncated bool
 	cids      map[string]bool
 	err       error // the tokenizer gave up (a token larger than the limit)
+	// hidden is text a recipient can reveal but the page does not show:
+	// comments, <title>, alt, title, aria-label, placeholder and value
+	// attributes (one per line).
+	hidden string
+	// links are the URLs of link and resource attributes (href, src,
+	// action, srcset, background, poster, data, CSS url()), one per line,
+	// entities decoded; data: URLs are in data instead.
+	links string
+	data  []dataURL
 }
+
+// dataURL is a file embedded in HTML as a data: URL.
+type dataURL struct {
+	url      string // "data:…"
+	download string // the download attribute's file name, if any
+	image    bool   // shown as a picture (<img src>, CSS background)
+}
+
+// Bounds of what reduceHTML keeps besides the visible text.
+const (
+	maxHiddenText = 256 << 10
+	maxLinkText   = 256 << 10
+	maxDataURLs   = 100
+)
+
+// linkAttrs hold URLs.
+var linkAttrs = map[string]bool{
+	"href": true, "src": true, "action": true, "formaction": true, "background": true,
+	"poster": true, "data": true, "cite": true, "longdesc": true, "xlink:href": true,
+}
+
+// hiddenAttrs hold text a recipient can reveal (hovering, a failed image,
+// a form field).
+var hiddenAttrs = map[string]bool{"alt": true, "title": true, "aria-label": true, "placeholder": true, "value": true}
+
+var cssURLRE = regexp.MustCompile(`(?i)url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)`)
 
 var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)`)
 
@@ -54,7 +89,35 @@ func reduceHTML(r io.Reader, maxText int64, maxToken int) htmlResult {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxToken)
 	var b strings.Builder
+	var hiddenText, links strings.Builder
+	addLine := func(sb *strings.Builder, max int, v string) {
+		v = strings.TrimSpace(v)
+		if v == "" || sb.Len()+len(v)+1 > max {
+			return
+		}
+		sb.WriteString(v)
+		sb.WriteByte('\n')
+	}
+	addURL := func(v string, download string, image bool) {
+		v = strings.TrimSpace(v)
+		if len(v) >= 5 && strings.EqualFold(v[:5], "data:") {
+			if len(res.data) < maxDataURLs {
+				res.data = append(res.data, dataURL{url: v, download: download, image: image})
+			}
+			return
+		}
+		if len(v) >= 4 && strings.EqualFold(v[:4], "cid:") || strings.HasPrefix(v, "#") {
+			return // a part of this message, or a place in the page
+		}
+		addLine(&links, maxLinkText, v)
+	}
+	addCSS := func(css string, image bool) {
+		for _, m := range cssURLRE.FindAllStringSubmatch(css, 1000) {
+			addURL(m[1]+m[2]+m[3], "", image)
+		}
+	}
 	hidden := 0
+	inTitle, inStyle := false, false
 	pendingSpace := false // a blank is due before the next visible text
 	write := func(s string) {
 		if res.truncated {
@@ -83,19 +146,52 @@ func reduceHTML(r io.Reader, maxText int64, maxToken int) htmlResult {
 				}
 			}
 			res.text = strings.TrimSpace(b.String())
+			res.hidden = hiddenText.String()
+			res.links = links.String()
 			return res
+		case html.CommentToken:
+			addLine(&hiddenText, maxHiddenText, string(z.Text()))
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
 			a := atom.Lookup(name)
 			if tt != html.EndTagToken {
+				var urls []string
+				download := ""
 				for hasAttr {
 					var k, v []byte
 					k, v, hasAttr = z.TagAttr()
-					switch string(k) {
+					key := string(k)
+					switch key {
 					case "src", "href", "background", "data", "poster", "srcset", "style":
 						addCIDs(res.cids, v)
 					}
+					switch {
+					case linkAttrs[key]:
+						urls = append(urls, string(v))
+					case key == "srcset":
+						for _, c := range strings.Split(string(v), ",") {
+							if f := strings.Fields(c); len(f) > 0 {
+								urls = append(urls, f[0])
+							}
+						}
+					case key == "style":
+						addCSS(string(v), true)
+					case key == "download":
+						download = string(v)
+					case hiddenAttrs[key]:
+						addLine(&hiddenText, maxHiddenText, string(v))
+					}
 				}
+				image := a == atom.Img || a == atom.Image || a == atom.Picture || a == atom.Source
+				for _, u := range urls {
+					addURL(u, download, image && download == "")
+				}
+			}
+			switch a {
+			case atom.Title:
+				inTitle = tt == html.StartTagToken
+			case atom.Style:
+				inStyle = tt == html.StartTagToken
 			}
 			switch {
 			case hiddenAtoms[a]:
@@ -111,6 +207,12 @@ func reduceHTML(r io.Reader, maxText int64, maxToken int) htmlResult {
 			}
 		case html.TextToken:
 			if hidden > 0 {
+				switch {
+				case inTitle:
+					addLine(&hiddenText, maxHiddenText, string(z.Text()))
+				case inStyle:
+					addCSS(string(z.Text()), true)
+				}
 				continue
 			}
 			for _, r := range string(z.Text()) { // entities are decoded by the tokenizer

@@ -53,6 +53,7 @@ func Walk(r io.Reader, lim Limits) (m *Message, err error) {
 	}()
 	w.message(src, "", 1, walkCtx{whole: true})
 	w.fileNameTexts()
+	w.attachmentTexts()
 	return m, nil
 }
 
@@ -150,6 +151,7 @@ func (w *walker) message(r io.Reader, prefix string, depth int, c walkCtx) {
 		}
 	}
 	w.addText(strings.TrimSuffix(prefix, "/"), "subject", subject)
+	w.headerTexts(hdr, strings.TrimSuffix(prefix, "/"))
 
 	outer := w.scope
 	w.scope = &cidScope{refs: map[string]bool{}}
@@ -637,7 +639,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 func (w *walker) bodyText(dec io.Reader, t, cs, path string, c walkCtx) {
 	lr := &limitReader{r: dec, n: w.lim.MaxPartBytes}
 	if t == "text/html" {
-		w.htmlText(lr, cs, path)
+		w.htmlText(lr, cs, path, c)
 		return
 	}
 	room := w.lim.MaxTextBytes - w.text
@@ -674,7 +676,7 @@ func (w *walker) bodyText(dec io.Reader, t, cs, path string, c walkCtx) {
 	}
 }
 
-func (w *walker) htmlText(r io.Reader, cs, path string) {
+func (w *walker) htmlText(r io.Reader, cs, path string, c walkCtx) {
 	sample := make([]byte, 64*1024)
 	n, err := io.ReadFull(r, sample)
 	sample = sample[:n]
@@ -699,6 +701,9 @@ func (w *walker) htmlText(r io.Reader, cs, path string) {
 	if res.truncated {
 		w.cutText(path)
 	}
+	w.addText(path, KindHTMLHidden, res.hidden)
+	w.addText(path, KindHTMLLink, res.links)
+	w.dataFiles(res.data, path, c)
 }
 
 // errOnly returns err (io.EOF when nil-like) on every read.
@@ -735,24 +740,26 @@ func decodeStream(in io.Reader, sample []byte, cs string) io.Reader {
 	return r
 }
 
-// addrList returns the addr-specs of an address header field.
+// addrList returns the addr-specs of every field named key (several To:
+// lines are one list, as mailers show them).
 func addrList(h message.Header, key string) []string {
-	v := h.Get(key)
-	if strings.TrimSpace(v) == "" {
-		return nil
-	}
-	mh := mail.Header{Header: h}
-	if list, err := mh.AddressList(key); err == nil {
-		out := make([]string, 0, len(list))
-		for _, a := range list {
-			if a.Address != "" {
-				out = append(out, a.Address)
-			}
+	var out []string
+	for _, v := range h.Values(key) {
+		if strings.TrimSpace(v) == "" {
+			continue
 		}
-		return out
+		if list, err := mail.ParseAddressList(v); err == nil {
+			for _, a := range list {
+				if a.Address != "" {
+					out = append(out, a.Address)
+				}
+			}
+			continue
+		}
+		// Lenient: raw 8-bit display names and other breakage.
+		out = append(out, addrRE.FindAllString(v, 100)...)
 	}
-	// Lenient: raw 8-bit display names and other breakage.
-	return addrRE.FindAllString(v, 100)
+	return out
 }
 
 var addrRE = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?`)
