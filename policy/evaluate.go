@@ -135,7 +135,7 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 			}
 		}
 		protected := displayName(openers[0].att.Name, openers[0].att.ContentType, openers[0].att.Path)
-		findings, secrets := p.passwordFindings(m, texts, inspected, tryable, protected, pwRule.action)
+		findings, secrets := p.passwordFindings(m, texts, inspected, tryable, protected, pwRule.action, unscannable)
 		for _, f := range findings {
 			v.add(f)
 		}

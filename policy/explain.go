@@ -18,6 +18,13 @@ func (p *Policy) IsIncident(rule string) bool {
 	return r != nil && r.incident
 }
 
+// IsIncidentFinding reports whether this finding is an incident: one of
+// an incident rule, except a password check that was only cut short
+// (nothing was shown to have leaked).
+func (p *Policy) IsIncidentFinding(f Finding) bool {
+	return p.IsIncident(f.Rule) && f.Variant != "incomplete"
+}
+
 // WantsFlagNotice reports whether the sender is told when the rule flags.
 func (p *Policy) WantsFlagNotice(rule string) bool {
 	r := p.rules[rule]

@@ -31,17 +31,42 @@ type PasswordConfig struct {
 	MaxLabelledTrials int `toml:"max_labelled_trials"`
 	// TimeBudget bounds the trials for one message (default "2s").
 	TimeBudget string `toml:"time_budget"`
+	// MaxUnlabelledTrials caps the other (ASCII) candidates tried against
+	// a WinZip AES ZIP or an AES-256 PDF (a third of a millisecond each),
+	// after the labelled and disguised ones (default 100).
+	MaxUnlabelledTrials int `toml:"max_unlabelled_trials"`
+	// Incomplete says what a check cut short by these limits is: "flag" (a
+	// password-in-body finding that flags the message, the default) or
+	// "unscannable" (attachment-unscannable, which rejects by default).
+	// Never a silent pass.
+	Incomplete string `toml:"incomplete"`
 }
 
 // passwordTrials is the compiled [password] section.
 type passwordTrials struct {
-	finder      *secret.Finder
-	maxLabelled int
-	budget      time.Duration
+	finder        *secret.Finder
+	maxLabelled   int
+	maxUnlabelled int
+	budget        time.Duration
+	// unscannable: an incomplete check is attachment-unscannable (else a
+	// flagging password-in-body finding).
+	unscannable bool
 }
 
 func compilePassword(c PasswordConfig, errorf func(key, format string, args ...any)) passwordTrials {
-	t := passwordTrials{maxLabelled: 50, budget: 2 * time.Second}
+	t := passwordTrials{maxLabelled: 50, maxUnlabelled: 100, budget: 2 * time.Second}
+	if c.MaxUnlabelledTrials < 0 {
+		errorf("password.max_unlabelled_trials", "must be positive")
+	} else if c.MaxUnlabelledTrials > 0 {
+		t.maxUnlabelled = c.MaxUnlabelledTrials
+	}
+	switch c.Incomplete {
+	case "", "flag":
+	case "unscannable":
+		t.unscannable = true
+	default:
+		errorf("password.incomplete", "must be \"flag\" or \"unscannable\", not %q (an incomplete check is never a silent pass)", c.Incomplete)
+	}
 	if c.MaxLabelledTrials < 0 {
 		errorf("password.max_labelled_trials", "must be positive")
 	} else if c.MaxLabelledTrials > 0 {
@@ -70,8 +95,22 @@ func compilePassword(c PasswordConfig, errorf func(key, format string, args ...a
 type opener struct {
 	att   *inspect.Attachment
 	check func(pw string) (bool, error)
-	cheap bool
+	cost  trialCost
 }
+
+// trialCost is what one password trial costs, which decides the plan.
+type trialCost int
+
+const (
+	// costCheap (ZipCrypto, PDF RC4/AES-128, legacy RC4): every candidate.
+	costCheap trialCost = iota
+	// costMedium (WinZip AES, PDF AES-256): the priority candidates, then
+	// up to max_unlabelled_trials others.
+	costMedium
+	// costExpensive (7z, RAR, Office CryptoAPI/Agile, PKWARE strong): the
+	// priority candidates, up to max_labelled_trials.
+	costExpensive
+)
 
 // newOpener builds the password checker for a protected attachment (in is
 // its inspection), or nil when its format has none (PGP, S/MIME) or it
@@ -86,33 +125,42 @@ func newOpener(a *inspect.Attachment, in *encryption.Inspection, lim encryption.
 			return nil
 		}
 		o.check = func(pw string) (bool, error) { _, ok, err := c.Check(pw); return ok, err }
-		o.cheap = !strings.Contains(res.Method, "AES") && !strings.Contains(res.Method, "strong")
+		switch {
+		case strings.Contains(res.Method, "strong"):
+			o.cost = costExpensive
+		case strings.Contains(res.Method, "AES"):
+			o.cost = costMedium
+		}
 	case encryption.FormatPDF:
 		c, err := encryption.NewPDFPasswordChecker(r, size, lim)
 		if err != nil {
 			return nil
 		}
 		o.check = c.Check
-		o.cheap = !strings.Contains(c.Method(), "256")
+		if strings.Contains(c.Method(), "256") {
+			o.cost = costMedium
+		}
 	case encryption.FormatCFB:
 		c, err := encryption.NewOfficePasswordChecker(r, size, lim)
 		if err != nil {
 			return nil
 		}
 		o.check = c.Check
-		o.cheap = strings.HasPrefix(c.Method(), "RC4") && !strings.Contains(c.Method(), "CryptoAPI")
+		if !strings.HasPrefix(c.Method(), "RC4") || strings.Contains(c.Method(), "CryptoAPI") {
+			o.cost = costExpensive
+		}
 	case encryption.Format7z:
 		c, err := encryption.New7zPasswordChecker(r, size, lim)
 		if err != nil {
 			return nil
 		}
-		o.check = c.Check
+		o.check, o.cost = c.Check, costExpensive
 	case encryption.FormatRAR:
 		c, err := encryption.NewRARPasswordChecker(r, size, lim)
 		if err != nil {
 			return nil
 		}
-		o.check = c.Check
+		o.check, o.cost = c.Check, costExpensive
 	default:
 		return nil
 	}
@@ -127,7 +175,7 @@ func newOpener(a *inspect.Attachment, in *encryption.Inspection, lim encryption.
 // It also returns the passwords it found (proved ones, and the values of
 // stated ones) so that the caller can mask them wherever they appear.
 func (p *Policy) passwordFindings(m *inspect.Message, mt *messageTexts, inspected map[*inspect.Attachment]*encryption.Inspection,
-	openers []*opener, protected string, action Action) ([]Finding, []string) {
+	openers []*opener, protected string, action Action, incomplete *rule) ([]Finding, []string) {
 	texts := append([]secret.Prepared(nil), mt.prepared()...)
 	for _, t := range zipComments(m, inspected) {
 		texts = append(texts, secret.Prepare(t))
@@ -143,38 +191,125 @@ func (p *Policy) passwordFindings(m *inspect.Message, mt *messageTexts, inspecte
 		}
 	}
 	deadline := time.Now().Add(p.password.budget)
-	exhausted := false
+	priority, others := splitCandidates(found.Candidates)
 	for _, o := range openers {
-		labelled := 0
-		for _, c := range found.Candidates {
+		plan := p.trialPlan(o, priority, others)
+		tried := 0
+		proved := false
+		for _, c := range plan {
 			if time.Now().After(deadline) {
-				exhausted = true
 				break
 			}
-			if !c.Labelled && !o.cheap {
-				continue
-			}
-			if c.Labelled {
-				if labelled++; !o.cheap && labelled > p.password.maxLabelled {
-					continue
-				}
-			}
+			tried++
 			if pw, ok := tryCandidate(o, c); ok {
 				out = append(out, proofFinding(action, o.att, c, pw))
 				secrets = append(secrets, c.Value, c.Raw, pw)
+				proved = true
 				break
 			}
 		}
+		if proved {
+			continue
+		}
+		// Not every candidate the mail holds was tried against this
+		// file: say so, never pass it silently.
+		total := p.plannedAll(o, priority, others)
+		if tried < len(plan) || len(plan) < total || found.Truncated {
+			out = append(out, p.incompleteFinding(o.att, tried, total, found.Truncated, incomplete))
+		}
 	}
-	if len(out) > 0 || len(found.Statements) == 0 {
+	for _, f := range out {
+		if f.Variant == "proof" {
+			return out, nonEmpty(secrets)
+		}
+	}
+	if len(found.Statements) == 0 {
 		return out, nonEmpty(secrets)
 	}
 	st := found.Statements[0]
-	f := patternFinding(action, st, protected)
-	if exhausted {
-		f.Detail += " trials=budget-exhausted"
+	return append(out, patternFinding(action, st, protected)), nonEmpty(secrets)
+}
+
+// splitCandidates puts first the candidates worth trying early: labelled
+// ones, values spelled out one character at a time, and values from places
+// a person hides things (HTML comments and alt text, display names, ZIP
+// comments, attached text files); the order within each group is kept.
+func splitCandidates(cands []secret.Candidate) (priority, others []secret.Candidate) {
+	for _, c := range cands {
+		switch {
+		case c.Labelled || c.Spaced:
+			priority = append(priority, c)
+		case c.Kind == inspect.KindHTMLHidden || c.Kind == inspect.KindHeader || c.Kind == "zip-comment" || c.Kind == inspect.KindAttachment:
+			priority = append(priority, c)
+		default:
+			others = append(others, c)
+		}
 	}
-	return []Finding{f}, nonEmpty(secrets)
+	return priority, others
+}
+
+// trialPlan is the candidates tried against o, in order, by its cost.
+func (p *Policy) trialPlan(o *opener, priority, others []secret.Candidate) []secret.Candidate {
+	switch o.cost {
+	case costCheap:
+		return append(append([]secret.Candidate(nil), priority...), others...)
+	case costMedium:
+		ascii := asciiCandidates(others)
+		return append(append([]secret.Candidate(nil), priority...), ascii[:min(len(ascii), p.password.maxUnlabelled)]...)
+	}
+	return priority[:min(len(priority), p.password.maxLabelled)]
+}
+
+// plannedAll is how many candidates the plan would hold without its caps:
+// every candidate for cheap files; for medium ones the priority and the
+// ASCII ones (7-Zip and Info-ZIP cannot write a WinZip AES ZIP with a
+// non-ASCII password); for expensive files the priority ones, whose other
+// candidates are not tried by design.
+func (p *Policy) plannedAll(o *opener, priority, others []secret.Candidate) int {
+	switch o.cost {
+	case costCheap:
+		return len(priority) + len(others)
+	case costMedium:
+		return len(priority) + len(asciiCandidates(others))
+	}
+	return len(priority)
+}
+
+// asciiCandidates keeps the candidates written in ASCII.
+func asciiCandidates(cands []secret.Candidate) []secret.Candidate {
+	out := make([]secret.Candidate, 0, len(cands))
+	for _, c := range cands {
+		ascii := true
+		for i := 0; i < len(c.Value) && ascii; i++ {
+			ascii = c.Value[i] < utf8.RuneSelf
+		}
+		if ascii {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// incompleteFinding reports a password check cut short (time budget,
+// candidate caps): a flagging password-in-body finding, or, when the
+// policy says so, attachment-unscannable.
+func (p *Policy) incompleteFinding(a *inspect.Attachment, tried, total int, truncated bool, unscannable *rule) Finding {
+	reason := fmt.Sprintf("the password check tried %d of %d candidates", tried, total)
+	if truncated {
+		reason += " (the mail holds more than the candidate limit)"
+	}
+	if p.password.unscannable && unscannable != nil {
+		f := unscannableFinding(unscannable.action, displayName(a.Name, a.ContentType, a.Path), a.Path, reason)
+		return f
+	}
+	return Finding{
+		Rule:     RulePasswordInBody,
+		Action:   Flag,
+		Evidence: displayName(a.Name, a.ContentType, a.Path),
+		Variant:  "incomplete",
+		Data:     map[string]string{"Part": a.Path, "Tried": fmt.Sprint(tried), "Total": fmt.Sprint(total)},
+		Detail:   fmt.Sprintf("proof=incomplete tried=%d total=%d truncated=%v part=%s", tried, total, truncated, a.Path),
+	}
 }
 
 // nonEmpty drops empty strings and ones too short to be masked safely
@@ -204,13 +339,17 @@ func tryCandidate(o *opener, c secret.Candidate) (string, bool) {
 
 func proofFinding(action Action, a *inspect.Attachment, c secret.Candidate, pw string) Finding {
 	masked := secret.Mask(pw)
+	spaced := ""
+	if c.Spaced {
+		spaced = "yes"
+	}
 	return Finding{
 		Rule:     RulePasswordInBody,
 		Action:   action,
 		Evidence: displayName(a.Name, a.ContentType, a.Path),
 		Variant:  "proof",
-		Data:     map[string]string{"Part": a.Path, "Where": c.Kind, "Label": c.Label, "Masked": masked},
-		Detail:   fmt.Sprintf("proof=trial where=%s masked=%s part=%s", c.Kind, masked, a.Path),
+		Data:     map[string]string{"Part": a.Path, "Where": c.Kind, "Label": c.Label, "Masked": masked, "Spaced": spaced},
+		Detail:   fmt.Sprintf("proof=trial where=%s masked=%s spaced=%v part=%s", c.Kind, masked, c.Spaced, a.Path),
 	}
 }
 

@@ -22,7 +22,15 @@ func BenchmarkPasswordTrials(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				v := evaluate(t, p, env, msg)
-				if v.Action != policy.Pass {
+				// ZipCrypto: every candidate is tried, the mail passes.
+				// AES-256: the priority candidates and 100 others are
+				// tried (a third of a millisecond each); the other ASCII tokens of the
+				// 200 KB order list are not, and the flag says so.
+				want := policy.Pass
+				if name == "aes256.zip" {
+					want = policy.Flag
+				}
+				if v.Action != want || want == policy.Flag && (len(v.Findings) != 1 || v.Findings[0].Variant != "incomplete") {
 					b.Fatalf("verdict %v: %+v", v.Action, v.Findings)
 				}
 			}

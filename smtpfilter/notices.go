@@ -137,7 +137,7 @@ func (s *session) reportIncidents(pol *policy.Policy, v *policy.Verdict, tx *tra
 		return
 	}
 	for _, f := range v.Findings {
-		if f.Action == policy.Pass || !pol.IsIncident(f.Rule) {
+		if f.Action == policy.Pass || !pol.IsIncidentFinding(f) {
 			continue
 		}
 		inc.Add(notify.Incident{Ref: tx.ref, Time: time.Now(), Sender: tx.from, Rule: f.Rule, Evidence: f.Evidence, Action: f.Action.String()})

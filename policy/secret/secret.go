@@ -83,8 +83,11 @@ type Candidate struct {
 	Raw      string
 	Labelled bool   // follows a password label on the same or the next line
 	Label    string // the label that introduced it (as written, after NFKC), "" if none
-	Kind     string // Text.Kind where first found
-	Path     string
+	// Spaced: the value was written one character at a time ("A b 3 d 9")
+	// and joined here — a disguise worth trying early.
+	Spaced bool
+	Kind   string // Text.Kind where first found
+	Path   string
 }
 
 // Statement is a password label followed by a value-shaped token: the mail
@@ -217,15 +220,39 @@ func (f *Finder) FindPrepared(texts []Prepared) Result {
 	}
 	// About one new token in 64 bytes of text, at most MaxCandidates.
 	s := &scan{f: f, seen: make(map[string]loc, min(size/64, f.maxCand)), stmts: map[Statement]bool{}}
+	// Lines with spaced-out values, rewritten with the values joined, are
+	// scanned after the texts they come from.
+	var spaced []Prepared
+	spacedValues := map[string]bool{}
+	for _, t := range texts {
+		if st, joined, ok := spacedText(t.p, t.Text); ok {
+			spaced = append(spaced, Prepare(st))
+			for _, j := range joined {
+				spacedValues[j] = true
+			}
+		}
+	}
 	for _, t := range texts {
 		s.labelled(t.p, t.Text)
 	}
-	for _, t := range texts {
+	for _, t := range spaced {
+		s.labelled(t.p, t.Text)
+	}
+	// The joined values' tokens first, so that a full list keeps them.
+	for _, t := range append(spaced, texts...) {
 		if !s.tokens(t.p, t.Text) {
 			break
 		}
 	}
-	return s.result()
+	r := s.result()
+	if len(spacedValues) > 0 {
+		for i := range r.Candidates {
+			if spacedValues[r.Candidates[i].Value] {
+				r.Candidates[i].Spaced = true
+			}
+		}
+	}
+	return r
 }
 
 // Mask hides a password for logs: at most the first two characters (runes)
