@@ -376,7 +376,9 @@ func messages() map[string]string {
 	m["genuine-pdf-aes256.eml"] = mixed("", body, att{"meibo.pdf", "application/pdf", read("page-enc.pdf"), ""})
 
 	// The password with the file, where a recipient can see or reveal it.
-	html := func(s string) string { return "<p>お世話になっております。資料をお送りします。</p>" + s }
+	html := func(s string) string {
+		return "<p>お世話になっております。資料をお送りします。</p>" + s
+	}
 	m["pw-html-comment.eml"] = mixed("", html("<!-- "+pw+" -->"), att{"meibo.zip", "application/zip", aes, ""})
 	m["pw-alt-text.eml"] = mixed("", html(`<img src="https://www.example.co.jp/logo.png" alt="`+pw+`">`), att{"meibo.zip", "application/zip", aes, ""})
 	m["pw-title-element.eml"] = mixed("", "<html><head><title>"+pw+"</title></head><body><p>資料です</p></body></html>", att{"meibo.zip", "application/zip", zc, ""})
