@@ -231,7 +231,7 @@ func (c *cfbFile) encryptedOOXML(encInfo, encPkg *cfbEntry) (*officeDoc, error) 
 	case minor == 3 && (major == 3 || major == 4):
 		d.method = "Extensible encryption"
 		d.notes = append(d.notes, "encrypted OOXML package (ECMA-376 Extensible encryption: a third-party cryptographic module)")
-		d.verifyErr = errors.New("Extensible encryption uses a third-party module")
+		d.verifyErr = errors.New("the Extensible encryption uses a third-party module")
 		return d, nil
 	}
 	return nil, fmt.Errorf("encrypted OOXML package: EncryptionInfo version %d.%d is unknown", major, minor)
@@ -451,7 +451,7 @@ func (c *cfbFile) wordDoc(e *cfbEntry) (*officeDoc, error) {
 		return nil, err
 	}
 	if e.size < 32 {
-		return nil, errors.New("Word document: WordDocument stream is truncated (no FibBase)")
+		return nil, errors.New("the Word document's WordDocument stream is truncated (no FibBase)")
 	}
 	fib, err := c.stream(e, 32)
 	if err != nil {
@@ -460,7 +460,7 @@ func (c *cfbFile) wordDoc(e *cfbEntry) (*officeDoc, error) {
 	le := binary.LittleEndian
 	ident, nFib, flags, lKey := le.Uint16(fib), le.Uint16(fib[2:]), le.Uint16(fib[0x0A:]), le.Uint32(fib[0x0E:])
 	if ident != 0xA5EC && ident != 0xA5DC {
-		return nil, fmt.Errorf("Word document: FibBase has identifier %#04x, not 0xA5EC", ident)
+		return nil, fmt.Errorf("the Word document's FibBase has identifier %#04x, not 0xA5EC", ident)
 	}
 	if nFib < 0x00C1 {
 		d.kind = "Word 6/95 document"
@@ -475,7 +475,7 @@ func (c *cfbFile) wordDoc(e *cfbEntry) (*officeDoc, error) {
 	if flags&0x8000 != 0 || nFib < 0x00C1 { // fObfuscated; Word 6/95 had only XOR
 		d.method = "XOR obfuscation"
 		d.notes = append(d.notes, "XOR obfuscation is weak: the password can be recovered from the file")
-		d.verifyErr = errors.New("Word XOR obfuscation password checks are not implemented")
+		d.verifyErr = errors.New("password checks of Word XOR obfuscation are not implemented")
 		return d, nil
 	}
 	table := "0Table"
@@ -529,7 +529,7 @@ func (c *cfbFile) excelDoc(e *cfbEntry) (*officeDoc, error) {
 	for idx := 0; ; idx++ {
 		if off+4 > st.size {
 			if idx == 0 {
-				return nil, errors.New("Excel workbook: the workbook stream is empty")
+				return nil, errors.New("the Excel workbook stream is empty")
 			}
 			break // no EOF record: tolerated, the globals end with the stream
 		}
@@ -538,11 +538,11 @@ func (c *cfbFile) excelDoc(e *cfbEntry) (*officeDoc, error) {
 		}
 		typ, n := le.Uint16(hdr[:]), int64(le.Uint16(hdr[2:]))
 		if n > biffMaxRecord || off+4+n > st.size {
-			return nil, fmt.Errorf("Excel workbook: record %#04x at %d is corrupt (%d bytes)", typ, off, n)
+			return nil, fmt.Errorf("the Excel workbook's record %#04x at %d is corrupt (%d bytes)", typ, off, n)
 		}
 		if idx == 0 {
 			if typ != biffBOF || n < 4 {
-				return nil, fmt.Errorf("Excel workbook: the workbook stream starts with record %#04x, not a BIFF5/BIFF8 BOF", typ)
+				return nil, fmt.Errorf("the Excel workbook stream starts with record %#04x, not a BIFF5/BIFF8 BOF", typ)
 			}
 			var bof [2]byte
 			if err := st.readAt(bof[:], off+4); err != nil {
@@ -554,12 +554,12 @@ func (c *cfbFile) excelDoc(e *cfbEntry) (*officeDoc, error) {
 			case 0x0500:
 				d.kind, biff5 = "Excel 5.0/95 workbook", true
 			default:
-				return nil, fmt.Errorf("Excel workbook: BOF version %#04x is not BIFF5 or BIFF8", v)
+				return nil, fmt.Errorf("the Excel workbook's BOF version %#04x is not BIFF5 or BIFF8", v)
 			}
 		}
 		if typ == biffFilePass {
 			if idx != 1 && !(idx == 2 && prev == biffWriteProtect) {
-				return nil, fmt.Errorf("Excel workbook: FILEPASS record out of place (record %d of the workbook globals)", idx)
+				return nil, fmt.Errorf("the Excel workbook's FILEPASS record is out of place (record %d of the workbook globals)", idx)
 			}
 			body := make([]byte, n)
 			if err := st.readAt(body, off+4); err != nil {

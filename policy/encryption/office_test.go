@@ -297,7 +297,7 @@ func TestInspectOfficeSynthetic(t *testing.T) {
 		{"xls BIFF5 XOR", xlsCFB("Book", biffRecord(biffBOF, ofCat(ofLE16(0x0500), ofLE16(5), make([]byte, 4))),
 			biffRecord(biffFilePass, ofCat(ofLE16(0x1234), ofLE16(xorPasswordVerifier([]byte(docPW))))), biffEnd), true, "XOR obfuscation", "Excel 5.0/95 workbook", ""},
 		{"xls plain", xlsCFB("Workbook", biff8BOF, biffRecord(0x00E1, make([]byte, 2)), biffEnd), false, "", "Excel 97-2003 workbook", ""},
-		{"xls FILEPASS out of place", xlsCFB("Workbook", biff8BOF, biffRecord(0x00E1, make([]byte, 2)), filePassCryptoAPI(docPW), biffEnd), false, "", "", "FILEPASS record out of place"},
+		{"xls FILEPASS out of place", xlsCFB("Workbook", biff8BOF, biffRecord(0x00E1, make([]byte, 2)), filePassCryptoAPI(docPW), biffEnd), false, "", "", "FILEPASS record is out of place"},
 		{"xls no BOF", xlsCFB("Workbook", biffEnd), false, "", "", "not a BIFF5/BIFF8 BOF"},
 		{"xls BIFF4", xlsCFB("Workbook", biffRecord(biffBOF, ofCat(ofLE16(0x0400), ofLE16(5))), biffEnd), false, "", "", "not BIFF5 or BIFF8"},
 		{"xls record overruns", xlsCFB("Workbook", biff8BOF, ofCat(ofLE16(0x00E1), ofLE16(200), make([]byte, 10))), false, "", "", "is corrupt"},
@@ -316,7 +316,7 @@ func TestInspectOfficeSynthetic(t *testing.T) {
 		{"Standard AES-128", encryptedOOXMLCFB(standard), true, "Standard AES-128", "", ""},
 		{"Standard RC4 is not ECMA-376", encryptedOOXMLCFB(cryptoAPIBlob(4, fCryptoAPI, algRC4, 128, "", katCryptoAPI128[docPW])), false, "", "", "ECMA-376 requires AES"},
 		// Excel's built-in password cannot be ruled out: fail closed.
-		{"Extensible", encryptedOOXMLCFB(ofCat(ofLE16(4), ofLE16(3), make([]byte, 64))), false, "", "", "cannot check Excel's built-in password: Extensible encryption"},
+		{"Extensible", encryptedOOXMLCFB(ofCat(ofLE16(4), ofLE16(3), make([]byte, 64))), false, "", "", "cannot check Excel's built-in password: the Extensible encryption"},
 		{"Agile for certificates only", encryptedOOXMLCFB(agileInfo(certEncryptor)), true, "Agile AES-256", "certificates only", ""},
 		{"Agile without key encryptors", encryptedOOXMLCFB(agileInfo("")), false, "", "", "no password or certificate key encryptor"},
 		{"Agile XML broken", encryptedOOXMLCFB(ofCat(ofLE16(4), ofLE16(4), ofLE32(0x40), []byte("<encryption><keyData"))), false, "", "", "XML is corrupt"},

@@ -79,36 +79,36 @@ func newAgileVerifier(k *agileKey) (*agileVerifier, error) {
 	case "SHA512":
 		v.newHash = sha512.New
 	default:
-		return nil, fmt.Errorf("Agile hash %q is not supported", k.HashAlgorithm)
+		return nil, fmt.Errorf("the Agile hash %q is not supported", k.HashAlgorithm)
 	}
 	v.hashSize = v.newHash().Size()
 	if k.CipherAlgorithm != "AES" || k.CipherChaining != "ChainingModeCBC" || k.BlockSize != aes.BlockSize {
-		return nil, fmt.Errorf("Agile password key encryptor %s/%s with %d-byte blocks is not supported",
+		return nil, fmt.Errorf("the Agile password key encryptor %s/%s with %d-byte blocks is not supported",
 			k.CipherAlgorithm, k.CipherChaining, k.BlockSize)
 	}
 	if k.KeyBits != 128 && k.KeyBits != 192 && k.KeyBits != 256 {
-		return nil, fmt.Errorf("Agile AES key of %d bits", k.KeyBits)
+		return nil, fmt.Errorf("an Agile AES key of %d bits", k.KeyBits)
 	}
 	if k.SpinCount < 0 || k.SpinCount > agileMaxSpin {
-		return nil, fmt.Errorf("Agile spin count %d is out of range", k.SpinCount)
+		return nil, fmt.Errorf("the Agile spin count %d is out of range", k.SpinCount)
 	}
 	if k.HashSize != 0 && k.HashSize != v.hashSize {
-		return nil, fmt.Errorf("Agile hash size %d does not match %s", k.HashSize, k.HashAlgorithm)
+		return nil, fmt.Errorf("the Agile hash size %d does not match %s", k.HashSize, k.HashAlgorithm)
 	}
 	var err error
 	if v.salt, err = agileB64(k.SaltValue); err != nil || len(v.salt) == 0 || len(v.salt) > 65536 {
-		return nil, errors.New("Agile password salt is missing or corrupt")
+		return nil, errors.New("the Agile password salt is missing or corrupt")
 	}
 	if v.inputSize <= 0 {
 		v.inputSize = len(v.salt)
 	}
 	if v.encInput, err = agileB64(k.EncryptedVerifierHashInput); err != nil ||
 		len(v.encInput)%aes.BlockSize != 0 || len(v.encInput) < v.inputSize {
-		return nil, errors.New("Agile encryptedVerifierHashInput is missing or corrupt")
+		return nil, errors.New("the Agile encryptedVerifierHashInput is missing or corrupt")
 	}
 	if v.encValue, err = agileB64(k.EncryptedVerifierHashValue); err != nil ||
 		len(v.encValue)%aes.BlockSize != 0 || len(v.encValue) < v.hashSize {
-		return nil, errors.New("Agile encryptedVerifierHashValue is missing or corrupt")
+		return nil, errors.New("the Agile encryptedVerifierHashValue is missing or corrupt")
 	}
 	v.iv = agilePadKey(v.salt, aes.BlockSize)
 	return v, nil
