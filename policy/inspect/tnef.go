@@ -16,10 +16,15 @@ import (
 	"golang.org/x/text/encoding/traditionalchinese"
 )
 
-// A small TNEF (winmail.dat) reader after [MS-OXTNEF]. No maintained Go
-// module could be had: github.com/teamwork/tnef is refused by the module
-// proxy here. It reads only what is needed to list the embedded files, from
-// an io.ReaderAt, and never holds an attachment's data in memory.
+// A small TNEF (winmail.dat) reader after [MS-OXTNEF]. It reads only what
+// is needed to list the embedded files, with bounded reads from an
+// io.ReaderAt (the attachment may be a spooled temp file of tens of MB),
+// and hands each file back as an io.SectionReader of the original bytes:
+// no attachment's data is ever copied into memory. The Go TNEF decoder
+// (github.com/teamwork/tnef) takes the whole winmail.dat as a []byte and
+// returns every attachment's Data as a []byte, which would put the whole
+// file in memory twice, with no bound on entries or nesting; a limited
+// parser of the few attributes that matter is smaller than wrapping it.
 
 const (
 	tnefSignature = 0x223E9F78

@@ -67,3 +67,32 @@ func TestTNEFBroken(t *testing.T) {
 		t.Error("maxFiles 1: no error for two files")
 	}
 }
+
+// FuzzTNEF: no input makes the TNEF reader panic, loop, or hand back a file
+// whose data lies outside the input.
+func FuzzTNEF(f *testing.F) {
+	if data, err := os.ReadFile("testdata/tnef/two-files.tnef"); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte("\x78\x9f\x3e\x22\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files, err := parseTNEF(bytes.NewReader(data), int64(len(data)), 50)
+		if err != nil {
+			return
+		}
+		if len(files) > 50 {
+			t.Fatalf("%d files, limit 50", len(files))
+		}
+		for _, fl := range files {
+			if fl.Data == nil {
+				continue
+			}
+			if fl.Data.Size() > int64(len(data)) {
+				t.Fatalf("file %q of %d bytes in an input of %d", fl.Name, fl.Data.Size(), len(data))
+			}
+			if _, err := io.Copy(io.Discard, fl.Data); err != nil {
+				t.Fatalf("file %q unreadable: %v", fl.Name, err)
+			}
+		}
+	})
+}
