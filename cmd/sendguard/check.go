@@ -34,8 +34,8 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	var to stringList
 	fs.Var(&to, "to", "envelope recipient, repeatable (default: To, Cc and Bcc headers)")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
-	if err := fs.Parse(interleave(args)); err != nil {
-		return 0, fail(exitUsage, "")
+	if err := parseFlags("check", fs, interleave(args), stdout); err != nil {
+		return 0, err
 	}
 	if fs.NArg() != 1 {
 		return 0, fail(exitUsage, "give one MESSAGE.eml, or - for standard input")

@@ -33,8 +33,8 @@ func lintCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("policy lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return fail(exitUsage, "")
+	if err := parseFlags("policy lint", fs, args, stdout); err != nil {
+		return err
 	}
 	_, _, err := loadConfig(*path, stdout)
 	if err != nil {

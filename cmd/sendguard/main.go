@@ -69,7 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = serveCmd(args[1:], stderr)
+		err = serveCmd(args[1:], stdout, stderr)
 	case "check":
 		var code int
 		code, err = checkCmd(args[1:], stdin, stdout, stderr)
@@ -77,14 +77,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return code
 		}
 	case "policy":
-		if len(args) < 2 || args[1] != "lint" {
-			fmt.Fprint(stderr, usage)
+		switch {
+		case len(args) >= 2 && args[1] == "lint":
+			err = lintCmd(args[2:], stdout, stderr)
+		case wantsHelp(args[1:]):
+			printUsage(stdout, "policy lint", nil)
+			return 0
+		default:
+			printUsage(stderr, "policy lint", nil)
 			return exitUsage
 		}
-		err = lintCmd(args[2:], stdout, stderr)
 	case "send":
 		err = sendCmd(args[1:], stdin, stdout, stderr)
 	case "passwd":
+		if wantsHelp(args[1:]) {
+			printUsage(stdout, "passwd", nil)
+			return 0
+		}
 		err = passwdCmd(stdin, stdout)
 	case "replay":
 		err = replayCmd(args[1:], stdout, stderr)

@@ -125,3 +125,25 @@ func TestPasswd(t *testing.T) {
 		t.Errorf("passwd: exit %d %q", code, out)
 	}
 }
+
+// TestSubcommandHelp: every command's --help prints its own usage and
+// exit status on standard output and exits 0.
+func TestSubcommandHelp(t *testing.T) {
+	for _, c := range [][]string{{"serve"}, {"check"}, {"policy", "lint"}, {"policy"}, {"send"}, {"passwd"}, {"replay"}, {"report"}} {
+		for _, h := range []string{"--help", "-h"} {
+			args := append(append([]string(nil), c...), h)
+			code, out, errs := runCmd(t, "", args...)
+			name := strings.Join(c, " ")
+			if name == "policy" {
+				name = "policy lint"
+			}
+			if code != 0 || errs != "" || !strings.HasPrefix(out, "usage: sendguard "+name) || !strings.Contains(out, "Exit status:") {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errs)
+			}
+		}
+	}
+	// A bad flag is still a usage error, on standard error.
+	if code, out, errs := runCmd(t, "", "check", "--bogus"); code != exitUsage || out != "" || !strings.Contains(errs, "usage: sendguard check") {
+		t.Errorf("check --bogus: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

@@ -47,8 +47,8 @@ skipped and listed. Exit status 0: this is a report, not a verdict.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(interleave(args)); err != nil {
-		return fail(exitUsage, "")
+	if err := parseFlags("replay", fs, interleave(args), stdout); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return fail(exitUsage, "give an mbox, a Maildir or a folder of .eml files")

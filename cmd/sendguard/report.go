@@ -78,8 +78,8 @@ department:VERDICT, department:incidents, incident and notes.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(interleave(args)); err != nil {
-		return fail(exitUsage, "")
+	if err := parseFlags("report", fs, interleave(args), stdout); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		return fail(exitUsage, "give one or more audit logs (- for standard input)")

@@ -36,8 +36,8 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate")
 	user := fs.String("user", "", "AUTH PLAIN user name")
 	password := fs.String("password", "", "AUTH PLAIN password")
-	if err := fs.Parse(interleave(args)); err != nil {
-		return fail(exitUsage, "")
+	if err := parseFlags("send", fs, interleave(args), stdout); err != nil {
+		return err
 	}
 	if len(to) == 0 {
 		return fail(exitUsage, "give at least one --to")

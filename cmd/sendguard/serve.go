@@ -31,12 +31,12 @@ import (
 // shutdownGrace is how long sessions in flight may take after SIGTERM.
 const shutdownGrace = 30 * time.Second
 
-func serveCmd(args []string, stderr io.Writer) error {
+func serveCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file")
-	if err := fs.Parse(args); err != nil {
-		return fail(exitUsage, "")
+	if err := parseFlags("serve", fs, args, stdout); err != nil {
+		return err
 	}
 	f, pol, err := loadConfig(*path, stderr)
 	if err != nil {
