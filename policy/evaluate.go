@@ -13,9 +13,9 @@ import (
 
 // Envelope is the SMTP envelope of a message.
 type Envelope struct {
-	From     string
-	To       []string
-	AuthUser string
+	From     string   `json:"from"`
+	To       []string `json:"to"`
+	AuthUser string   `json:"auth_user"`
 }
 
 // Evaluate inspects the message (size bytes read through msg) and returns the
