@@ -323,40 +323,74 @@ func (f *File) applyDefaults() {
 // each with the line and key it is about. The policy sections are not
 // compiled here: call policy.Compile(f.Config, f.PolicyLines).
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	f, errs, err := load(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, err
 	}
-	f := &File{Path: path}
-	var errs Errors
-	f.Lines, errs = decode(path, data, f)
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	return f, nil
+}
+
+// Lint reads and checks the file at path and compiles its policy, and
+// returns every problem it finds in one run (unknown keys, values of the
+// wrong type, invalid settings, policy errors), not just the first.
+func Lint(path string) (warnings, errs Errors, err error) {
+	f, errs, err := load(path)
+	if err != nil || f == nil {
+		return nil, errs, err
+	}
+	warnings = f.Warnings
+	_, pwarn, perr := f.CompilePolicy()
+	warnings = append(warnings, pwarn...)
+	var pe Errors
+	switch {
+	case errors.As(perr, &pe):
+		errs = append(errs, pe...)
+	case perr != nil:
+		errs = append(errs, Error{File: f.PolicyPath, Msg: perr.Error()})
+	}
+	return warnings, errs, nil
+}
+
+// load reads the file and returns it with every problem found. The file is
+// nil when its values could not be read (a syntax error, a value of the
+// wrong type); err is set only when the file cannot be read at all.
+func load(path string) (*File, Errors, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read config: %w", err)
+	}
+	f := &File{Path: path}
+	lines, errs, ok := decode(path, data, f)
+	if !ok {
+		return nil, errs, nil
+	}
+	f.Lines = lines
 	f.PolicyPath, f.PolicyLines = path, f.Lines
 	if f.PolicyRef.File != "" {
 		if !policySectionsEmpty(f.Lines) {
-			return nil, Errors{{File: path, Line: f.Lines["policy.file"], Key: "policy.file",
-				Msg: "policy sections must be in one place: either in this file or in the named policy file"}}
+			return nil, append(errs, Error{File: path, Line: f.Lines["policy.file"], Key: "policy.file",
+				Msg: "policy sections must be in one place: either in this file or in the named policy file"}), nil
 		}
 		pp := f.resolve(f.PolicyRef.File)
 		pdata, err := os.ReadFile(pp)
 		if err != nil {
-			return nil, Errors{{File: path, Line: f.Lines["policy.file"], Key: "policy.file", Msg: err.Error()}}
+			return nil, append(errs, Error{File: path, Line: f.Lines["policy.file"], Key: "policy.file", Msg: err.Error()}), nil
 		}
 		var pf struct{ policy.Config }
-		lines, perrs := decode(pp, pdata, &pf)
-		if len(perrs) > 0 {
-			return nil, perrs
+		plines, perrs, ok := decode(pp, pdata, &pf)
+		errs = append(errs, perrs...)
+		if !ok {
+			return nil, errs, nil
 		}
 		f.Config = pf.Config
-		f.PolicyPath, f.PolicyLines = pp, lines
+		f.PolicyPath, f.PolicyLines = pp, plines
 	}
 	f.applyDefaults()
-	if errs := f.check(); len(errs) > 0 {
-		return nil, errs
-	}
-	return f, nil
+	errs = append(errs, f.check()...)
+	return f, errs, nil
 }
 
 // resolve makes a path in the file relative to the file's directory.
@@ -381,31 +415,28 @@ func policySectionsEmpty(lines map[string]int) bool {
 	return true
 }
 
-// decode reads TOML strictly into v and returns the key lines.
-func decode(path string, data []byte, v any) (map[string]int, Errors) {
+// decode reads TOML into v and returns the key lines and every problem:
+// unknown keys and values of the wrong type, each with line and key (see
+// shapeErrors). ok is false when v could not be filled (a syntax error or a
+// wrong type); unknown keys alone are reported but leave ok true, so the
+// rest of the file can still be checked in the same run.
+func decode(path string, data []byte, v any) (lines map[string]int, errs Errors, ok bool) {
 	lines, perr := keyLines(data)
 	if perr != nil {
-		return nil, Errors{*perr.withFile(path)}
+		return nil, Errors{*perr.withFile(path)}, false
 	}
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		return lines, nil
+	errs, typed := shapeErrors(path, data, v, lines)
+	if !typed {
+		return nil, errs, false
 	}
-	var strict *toml.StrictMissingError
-	var derr *toml.DecodeError
-	switch {
-	case errors.As(err, &strict):
-		var errs Errors
-		for _, e := range strict.Errors {
-			row, _ := e.Position()
-			errs = append(errs, Error{File: path, Line: row, Key: strings.Join(e.Key(), "."), Msg: "unknown key"})
+	// Unknown keys are already reported; the decoder ignores them.
+	if err := toml.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+		var derr *toml.DecodeError
+		if errors.As(err, &derr) {
+			row, _ := derr.Position()
+			return nil, append(errs, Error{File: path, Line: row, Key: strings.Join(derr.Key(), "."), Msg: derr.Error()}), false
 		}
-		return nil, errs
-	case errors.As(err, &derr):
-		row, _ := derr.Position()
-		return nil, Errors{{File: path, Line: row, Key: strings.Join(derr.Key(), "."), Msg: derr.Error()}}
-	default:
-		return nil, Errors{{File: path, Msg: err.Error()}}
+		return nil, append(errs, Error{File: path, Msg: err.Error()}), false
 	}
+	return lines, errs, true
 }

@@ -29,6 +29,10 @@ func loadConfig(path string, w io.Writer) (*config.File, *policy.Policy, error) 
 	return f, p, nil
 }
 
+// lintCmd validates the configuration and its policy and prints every
+// problem in one run, each with its file, line and key. Exit status: 0 valid
+// (warnings may be printed), 1 problems found, 64 usage, 78 the file could
+// not be read.
 func lintCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("policy lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,14 +40,19 @@ func lintCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags("policy lint", fs, args, stdout); err != nil {
 		return err
 	}
-	_, _, err := loadConfig(*path, stdout)
+	if *path == "" {
+		return fail(exitUsage, "--config FILE is required")
+	}
+	warnings, errs, err := config.Lint(*path)
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) && ee.code == exitConfig {
-			fmt.Fprintln(stdout, ee.err.Error())
-			return &exitError{code: 1, err: errors.New("")}
-		}
-		return err
+		return &exitError{code: exitConfig, err: err}
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w.Error())
+	}
+	if len(errs) > 0 {
+		fmt.Fprintln(stdout, errs.Error())
+		return &exitError{code: 1, err: errors.New("")}
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", *path)
 	return nil
