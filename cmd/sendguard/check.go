@@ -58,6 +58,13 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	if _, err := buf.ReadFrom(in); err != nil {
 		return 0, fail(exitUsage, "read message: %v", err)
 	}
+	if why := notMail(buf, buf.Size()); why != "" {
+		name := fs.Arg(0)
+		if name == "-" {
+			name = "standard input"
+		}
+		return 0, fail(exitUsage, "%s: %s", name, why)
+	}
 	env := policy.Envelope{From: *from, To: to}
 	if env.From == "" || len(env.To) == 0 {
 		hFrom, hTo := headerEnvelope(buf)

@@ -41,8 +41,9 @@ Runs the policy over archived mail without sending anything. A PATH is an
 mbox file (starts with "From "), a Maildir (cur/ and new/), a folder of .eml
 files (recursive) or one .eml file. The envelope is taken from Return-Path
 and X-Envelope-To when present (sendguard's capture writes them), else from
-From and To/Cc/Bcc (plus Delivered-To). Messages over max_message_bytes are
-skipped and listed. Exit status 0: this is a report, not a verdict.
+From and To/Cc/Bcc (plus Delivered-To). Messages over max_message_bytes and
+files that are not mail (a ZIP, a PDF, an empty file: judged by their bytes)
+are skipped and listed. Exit status 0: this is a report, not a verdict.
 
 `)
 		fs.PrintDefaults()
@@ -127,10 +128,12 @@ type replaySummary struct {
 	// most messages first.
 	Rules []replayRule `json:"rules"`
 	// SkippedTooLarge counts messages over max_message_bytes, Unreadable
-	// those that could not be read, Errors those the policy could not
-	// evaluate; Skipped lists all of them.
+	// those that could not be read, NotMail files that are no mail message
+	// (a ZIP, a PDF, an image, an empty file: judged by their bytes),
+	// Errors those the policy could not evaluate; Skipped lists all of them.
 	SkippedTooLarge int             `json:"skipped_too_large"`
 	Unreadable      int             `json:"unreadable"`
+	NotMail         int             `json:"not_a_mail"`
 	Errors          int             `json:"errors"`
 	Skipped         []replaySkipped `json:"skipped"`
 	Diff            *replayDiff     `json:"diff,omitempty"`
@@ -166,7 +169,7 @@ type replaySkipped struct {
 	File      string `json:"file"`
 	MessageID string `json:"message_id,omitempty"`
 	Size      int64  `json:"size"`
-	Reason    string `json:"reason"` // too-large | unreadable | error
+	Reason    string `json:"reason"` // too-large | unreadable | not-a-mail | error
 	Detail    string `json:"detail"`
 }
 
@@ -302,6 +305,9 @@ func (r *replayer) evaluate(ctx context.Context, seq int, m *mailarchive.Message
 	case m.Err != nil:
 		return skip("unreadable", m.Err)
 	}
+	if why := notMail(m.Data, m.Size); why != "" {
+		return skip("not-a-mail", errors.New(why))
+	}
 	o.env = replayEnvelope(m)
 	if r.timeout > 0 {
 		var cancel context.CancelFunc
@@ -374,6 +380,8 @@ func (r *replayer) add(o replayOutcome) {
 			s.SkippedTooLarge++
 		case "unreadable":
 			s.Unreadable++
+		case "not-a-mail":
+			s.NotMail++
 		default:
 			s.Errors++
 		}
@@ -508,9 +516,9 @@ func writeReplayText(w io.Writer, s *replaySummary) {
 	if s.Interrupted {
 		fmt.Fprintf(w, "INTERRUPTED: the figures cover the messages read so far\n")
 	}
-	if n := s.SkippedTooLarge + s.Unreadable + s.Errors; n > 0 {
-		fmt.Fprintf(w, "  not evaluated: %d over max_message_bytes (%d), %d unreadable, %d evaluation errors (listed below)\n",
-			s.SkippedTooLarge, s.MaxMessageBytes, s.Unreadable, s.Errors)
+	if n := s.SkippedTooLarge + s.Unreadable + s.NotMail + s.Errors; n > 0 {
+		fmt.Fprintf(w, "  not evaluated: %d over max_message_bytes (%d), %d unreadable, %d not a mail, %d evaluation errors (listed below)\n",
+			s.SkippedTooLarge, s.MaxMessageBytes, s.Unreadable, s.NotMail, s.Errors)
 	}
 
 	fmt.Fprintf(w, "\nverdicts:\n")

@@ -313,7 +313,7 @@ func TestReplayText(t *testing.T) {
 		`11 messages, 10 evaluated`,
 		`(?m)^  pass\s+5$`,
 		`(?m)^  reject\s+5$`,
-		`(?m)^  not evaluated: 1 over max_message_bytes \(200000\), 0 unreadable, 0 evaluation errors`,
+		`(?m)^  not evaluated: 1 over max_message_bytes \(200000\), 0 unreadable, 0 not a mail, 0 evaluation errors`,
 		`(?m)^  attachment-unencrypted\s+4\s+4\s+0\s+0\s+0$`,
 		`(?m)^\[attachment-unencrypted\] 4 messages$`,
 		`(?m)^\s+2  alice@example\.co\.jp$`,
