@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 	"golang.org/x/text/unicode/norm"
 
@@ -421,14 +420,9 @@ func textAfterHost(host string) int {
 	return len(host)
 }
 
-func tldICANN(label string) bool {
-	a, err := idna.Lookup.ToASCII(label)
-	if err != nil {
-		return false
-	}
-	s, icann := publicsuffix.PublicSuffix(a)
-	return icann && s == a
-}
+// tldICANN: the label is a top-level domain of the ICANN section of the
+// Public Suffix List.
+func tldICANN(label string) bool { return recipient.KnownTLD(label) }
 
 // pathLen is the length of the path, query and fragment at the start of s
 // (which starts with '/', '?' or '#', or is empty): ASCII URL characters,

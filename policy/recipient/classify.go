@@ -265,6 +265,16 @@ func (c *Classifier) ClassifyDomain(d string) Verdict {
 	if m, ok := c.look.match(d); ok {
 		v.Class, v.Resembles, v.Kind, v.Distance, v.OtherSuffix = Lookalike, m.resembles, m.kind, m.dist, m.otherTLD
 	}
+	// A top-level domain that does not exist is a typo, known without DNS:
+	// unresolvable, and a lookalike when one edit from a protected name.
+	if tld := typoTLD(d); tld != "" {
+		v.Resolution, v.DNSDetail = Unresolvable, tldDetail(tld)
+		if v.Class != Lookalike {
+			if m, ok := c.look.typoOf(d); ok {
+				v.Class, v.Resembles, v.Kind, v.Distance, v.OtherSuffix = Lookalike, m.resembles, m.kind, m.dist, m.otherTLD
+			}
+		}
+	}
 	return v
 }
 
@@ -315,8 +325,8 @@ func (c *Classifier) Classify(ctx context.Context, addrs []string) []Verdict {
 	)
 	for _, v := range byDomain {
 		d := v.Domain
-		if d == "" || v.Class == Internal || isAddressLiteral(d) {
-			continue
+		if d == "" || v.Class == Internal || isAddressLiteral(d) || v.Resolution == Unresolvable {
+			continue // (unresolvable already: its top-level domain does not exist)
 		}
 		wg.Add(1)
 		sem <- struct{}{}

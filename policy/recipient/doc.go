@@ -10,7 +10,10 @@
 //   - link-online-service: the mail-in domain of an online service (第7),
 //     from data/mailin.txt (Config.MailInAdd/MailInRemove);
 //   - recipient-domain-unresolvable: no MX and no A/AAAA, NXDOMAIN or a null
-//     MX, when Config.DNS is set;
+//     MX, when Config.DNS is set; and, without DNS, a top-level domain that
+//     does not exist (example.co.jpp, partner.cmo: not in the ICANN section
+//     of the Public Suffix List, see KnownTLD), which is also a lookalike
+//     when one edit from an internal or verified name;
 //   - recipients-exposed: more than Config.ExposedThreshold (default 5)
 //     distinct external addresses in To/Cc of one message (一斉送信).
 //
