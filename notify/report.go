@@ -85,9 +85,11 @@ type Report struct {
 	RedactSubject bool
 }
 
-// Subjects of the mails, Japanese first.
+// Subjects of the mails, Japanese first. They say what happened: a report
+// is about a message that was refused and not sent (未送信), not one held
+// for someone's approval (送信保留: it would go out once approved).
 const (
-	ReportSubject = "【送信保留】メールは送信されませんでした / Your message was not sent"
+	ReportSubject = "【未送信】メールは送信されませんでした / Your message was not sent"
 	FlagSubject   = "【送信済み・要確認】メールは送信されました / Your message was sent with a flag"
 )
 

@@ -143,8 +143,10 @@ func checkReport(t *testing.T, raw []byte, r notify.Report) *parsed {
 	if id := p.header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, "@sendguard.example.co.jp>") {
 		t.Errorf("Message-ID %q", id)
 	}
-	if s := p.subject(t); s != notify.ReportSubject {
-		t.Errorf("Subject %q, want %q", s, notify.ReportSubject)
+	// The subject says what happened to the message: it was not sent, and
+	// nothing will send it later (it is not held: no 保留).
+	if s := p.subject(t); s != notify.ReportSubject || !strings.Contains(s, "未送信") || strings.Contains(s, "保留") || !strings.Contains(s, "was not sent") {
+		t.Errorf("Subject %q: want one that says the message was not sent (未送信), not held", s)
 	}
 	if raw := p.header.Get("Subject"); !strings.HasPrefix(raw, "=?UTF-8?") {
 		t.Errorf("Subject not RFC 2047 UTF-8: %q", raw)
