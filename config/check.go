@@ -67,6 +67,9 @@ func (f *File) check() Errors {
 			}
 		}
 	}
+	if s.BareNewline != "reject" && s.BareNewline != "normalize" {
+		add("server.bare_newline", "must be \"reject\" or \"normalize\", not %q", s.BareNewline)
+	}
 	if s.RequireTLS && s.TLSCert == "" {
 		add("server.require_tls", "require_tls needs tls_cert and tls_key")
 	}

@@ -67,6 +67,10 @@ type Server struct {
 	// MaxLineLength is the longest line accepted in commands and DATA.
 	// RFC 5321 says 1000, but real mail carries longer HTML and base64 lines.
 	MaxLineLength int `toml:"max_line_length"`
+	// BareNewline is "reject" (the default: a bare LF in DATA is refused,
+	// 550 5.6.0) or "normalize" (Postfix 3.9's: a line ending in a bare LF
+	// is taken as ending in CRLF; a bare CR is refused either way).
+	BareNewline string `toml:"bare_newline"`
 	// MaxConnections is the budget of clients outside allowed_networks;
 	// MaxConnectionsAllowed that of clients inside them (the MTA), so
 	// outsiders can never take the MTA's slots.
@@ -255,6 +259,9 @@ func (f *File) applyDefaults() {
 	}
 	if s.MaxLineLength == 0 {
 		s.MaxLineLength = 64 << 10
+	}
+	if s.BareNewline == "" {
+		s.BareNewline = "reject"
 	}
 	if s.MaxConnections == 0 {
 		s.MaxConnections = 200

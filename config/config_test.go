@@ -27,6 +27,9 @@ func TestExampleConfigLoads(t *testing.T) {
 	if _, _, err := f.CompilePolicy(); err != nil {
 		t.Fatalf("policy: %v", err)
 	}
+	if f.Server.BareNewline != "reject" {
+		t.Errorf("bare_newline %q, want the default reject", f.Server.BareNewline)
+	}
 }
 
 func TestErrorsNameLineAndKey(t *testing.T) {
@@ -41,6 +44,7 @@ func TestErrorsNameLineAndKey(t *testing.T) {
 		{"missing upstream", "[server]\nlisten = \"127.0.0.1:2525\"\n", []string{"upstream.address: missing"}},
 		{"bad duration", "[server]\ncommand_timeout = \"five minutes\"\n[upstream]\naddress = \"capture:x\"\n", []string{":2:", "not a duration"}},
 		{"bad bcrypt", "[server]\ntls_cert = \"c\"\ntls_key = \"k\"\n[[server.users]]\nname = \"x\"\npassword_bcrypt = \"plain\"\n[upstream]\naddress = \"capture:x\"\n", []string{":6: server.users.0.password_bcrypt: not a bcrypt hash"}},
+		{"bad bare_newline", "[server]\nbare_newline = \"strip\"\n[upstream]\naddress = \"capture:x\"\n", []string{":2: server.bare_newline: must be \"reject\" or \"normalize\""}},
 		{"syntax", "[server\nlisten = 1\n", []string{":1:"}},
 	}
 	for _, c := range cases {

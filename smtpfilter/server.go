@@ -36,6 +36,9 @@ type Config struct {
 	MaxMessageBytes int64
 	MaxRecipients   int
 	MaxLineLength   int
+	// BareNewline: refuse DATA with a bare LF (the default) or take such a
+	// line as ending in CRLF; a bare CR is refused either way.
+	BareNewline BareNewline
 	// MaxConnections is the budget of clients outside AllowedNetworks (they
 	// must authenticate); MaxConnectionsAllowed that of clients inside
 	// them (the organisation's MTA), so outsiders can never take the MTA's

@@ -247,7 +247,7 @@ func (s *session) Data(r io.Reader) (reply error) {
 	if cfg.DataTimeout > 0 {
 		s.conn.Conn().SetReadDeadline(time.Now().Add(cfg.DataTimeout))
 	}
-	guard := &lineGuard{r: r}
+	guard := &lineGuard{r: r, normalize: cfg.BareNewline == BareNewlineNormalize}
 	buf := spool.New(cfg.SpoolDir, cfg.SpoolMemoryBytes, 0)
 	defer buf.Close()
 	if tx.mailOpts != nil && tx.mailOpts.Size > 0 {

@@ -319,6 +319,15 @@ func (g *gateway) serverConfig(f *config.File) (smtpfilter.Config, error) {
 	return cfg, nil
 }
 
+// bareNewline is server.bare_newline (validated by config: "reject" or
+// "normalize").
+func bareNewline(v string) smtpfilter.BareNewline {
+	if v == "normalize" {
+		return smtpfilter.BareNewlineNormalize
+	}
+	return smtpfilter.BareNewlineReject
+}
+
 // serverConfig wires the configuration file into the SMTP server.
 func serverConfig(f *config.File, pol func() *policy.Policy, logger, audit *slog.Logger) (smtpfilter.Config, error) {
 	s := f.Server
@@ -329,6 +338,7 @@ func serverConfig(f *config.File, pol func() *policy.Policy, logger, audit *slog
 		MaxRecipients:         s.MaxRecipients,
 		AllowQuotedLocalParts: s.AllowQuotedLocalParts,
 		MaxLineLength:         s.MaxLineLength,
+		BareNewline:           bareNewline(s.BareNewline),
 		MaxConnections:        s.MaxConnections,
 		MaxConnectionsAllowed: s.MaxConnectionsAllowed,
 		MaxConnectionsPerIP:   s.MaxConnectionsPerIP,
