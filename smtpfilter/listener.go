@@ -1,6 +1,7 @@
 package smtpfilter
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/netip"
@@ -55,7 +56,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			go refuse(c, cfg.Hostname, reason)
 			continue
 		}
-		cc := &countedConn{Conn: c}
+		cc := &countedConn{Conn: c, r: bufio.NewReaderSize(c, readBufferSize)}
 		cc.release = func() { l.release(cc, ip, inside) }
 		l.mu.Lock()
 		l.open[c.RemoteAddr().String()] = cc
@@ -128,13 +129,24 @@ func refuse(c net.Conn, hostname, reason string) {
 	c.Close()
 }
 
-// countedConn frees its slot in the budgets when closed.
+// readBufferSize is how much a connection reads from the socket at once:
+// go-smtp reads through textproto's 4 KB buffer, which would take a
+// read(2) per 4 KB of a large message; under it this buffer takes one per
+// 32 KB (a 200 KB message: about 7 instead of 50). After STARTTLS the TLS
+// layer reads through it too, so nothing the client pipelined is lost.
+const readBufferSize = 32 << 10
+
+// countedConn frees its slot in the budgets when closed, and reads the
+// socket through a 32 KB buffer.
 type countedConn struct {
 	net.Conn
+	r       *bufio.Reader
 	once    sync.Once
 	release func()
 	preMail *time.Timer // nil for clients inside AllowedNetworks
 }
+
+func (c *countedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func (c *countedConn) Close() error {
 	err := c.Conn.Close()

@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bufio"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -85,14 +84,7 @@ func (c *Conn) init() {
 	}
 
 	c.text = textproto.NewConn(rwc)
-	// sendguard patch: read through 32 KB instead of textproto's 4 KB, an
-	// eighth of the read(2) calls for a large message.
-	c.text.R = bufio.NewReaderSize(rwc, readBufferSize)
 }
-
-// readBufferSize is the size of the connection's read buffer (sendguard
-// patch).
-const readBufferSize = 32 << 10
 
 // Commands are dispatched to the appropriate handler functions.
 func (c *Conn) handle(cmd string, arg string) {
