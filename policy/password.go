@@ -193,10 +193,11 @@ func (p *Policy) passwordFindings(m *inspect.Message, mt *messageTexts, inspecte
 	deadline := time.Now().Add(p.password.budget)
 	priority, others := splitCandidates(found.Candidates)
 	for _, o := range openers {
-		plan := p.trialPlan(o, priority, others)
+		plan := p.trialPlan(o, found.Candidates, priority, others)
 		tried := 0
 		proved := false
-		for _, c := range plan {
+		for _, ci := range plan {
+			c := found.Candidates[ci]
 			if time.Now().After(deadline) {
 				break
 			}
@@ -213,7 +214,7 @@ func (p *Policy) passwordFindings(m *inspect.Message, mt *messageTexts, inspecte
 		}
 		// Not every candidate the mail holds was tried against this
 		// file: say so, never pass it silently.
-		total := p.plannedAll(o, priority, others)
+		total := p.plannedAll(o, found.Candidates, priority, others)
 		if tried < len(plan) || len(plan) < total || found.Truncated {
 			out = append(out, p.incompleteFinding(o.att, tried, total, found.Truncated, incomplete))
 		}
@@ -234,28 +235,31 @@ func (p *Policy) passwordFindings(m *inspect.Message, mt *messageTexts, inspecte
 // ones, values spelled out one character at a time, and values from places
 // a person hides things (HTML comments and alt text, display names, ZIP
 // comments, attached text files); the order within each group is kept.
-func splitCandidates(cands []secret.Candidate) (priority, others []secret.Candidate) {
-	for _, c := range cands {
+// The groups are indexes into cands.
+func splitCandidates(cands []secret.Candidate) (priority, others []int) {
+	priority = make([]int, 0, len(cands))
+	for i, c := range cands {
 		switch {
 		case c.Labelled || c.Spaced:
-			priority = append(priority, c)
+			priority = append(priority, i)
 		case c.Kind == inspect.KindHTMLHidden || c.Kind == inspect.KindHeader || c.Kind == "zip-comment" || c.Kind == inspect.KindAttachment:
-			priority = append(priority, c)
+			priority = append(priority, i)
 		default:
-			others = append(others, c)
+			others = append(others, i)
 		}
 	}
 	return priority, others
 }
 
-// trialPlan is the candidates tried against o, in order, by its cost.
-func (p *Policy) trialPlan(o *opener, priority, others []secret.Candidate) []secret.Candidate {
+// trialPlan is the candidates (indexes into cands) tried against o, in
+// order, by its cost.
+func (p *Policy) trialPlan(o *opener, cands []secret.Candidate, priority, others []int) []int {
 	switch o.cost {
 	case costCheap:
-		return append(append([]secret.Candidate(nil), priority...), others...)
+		return append(priority[:len(priority):len(priority)], others...)
 	case costMedium:
-		ascii := asciiCandidates(others)
-		return append(append([]secret.Candidate(nil), priority...), ascii[:min(len(ascii), p.password.maxUnlabelled)]...)
+		ascii := asciiCandidates(cands, others)
+		return append(priority[:len(priority):len(priority)], ascii[:min(len(ascii), p.password.maxUnlabelled)]...)
 	}
 	return priority[:min(len(priority), p.password.maxLabelled)]
 }
@@ -265,26 +269,26 @@ func (p *Policy) trialPlan(o *opener, priority, others []secret.Candidate) []sec
 // ASCII ones (7-Zip and Info-ZIP cannot write a WinZip AES ZIP with a
 // non-ASCII password); for expensive files the priority ones, whose other
 // candidates are not tried by design.
-func (p *Policy) plannedAll(o *opener, priority, others []secret.Candidate) int {
+func (p *Policy) plannedAll(o *opener, cands []secret.Candidate, priority, others []int) int {
 	switch o.cost {
 	case costCheap:
 		return len(priority) + len(others)
 	case costMedium:
-		return len(priority) + len(asciiCandidates(others))
+		return len(priority) + len(asciiCandidates(cands, others))
 	}
 	return len(priority)
 }
 
-// asciiCandidates keeps the candidates written in ASCII.
-func asciiCandidates(cands []secret.Candidate) []secret.Candidate {
-	out := make([]secret.Candidate, 0, len(cands))
-	for _, c := range cands {
-		ascii := true
-		for i := 0; i < len(c.Value) && ascii; i++ {
-			ascii = c.Value[i] < utf8.RuneSelf
+// asciiCandidates keeps the indexes of candidates written in ASCII.
+func asciiCandidates(cands []secret.Candidate, idx []int) []int {
+	out := make([]int, 0, len(idx))
+	for _, i := range idx {
+		v, ascii := cands[i].Value, true
+		for k := 0; k < len(v) && ascii; k++ {
+			ascii = v[k] < utf8.RuneSelf
 		}
 		if ascii {
-			out = append(out, c)
+			out = append(out, i)
 		}
 	}
 	return out

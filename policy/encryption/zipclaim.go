@@ -1,10 +1,11 @@
 package encryption
 
 import (
-	"compress/flate"
+	"bufio"
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 )
 
 // A ZIP entry is encrypted only if its data is. The encryption flag (bit
@@ -70,15 +71,19 @@ func (s *scanner) verifyEncryption(r io.ReaderAt, size int64, zf zipFile) (plain
 		// AE-2 writes no CRC (it is zero): then a clean stream of exactly
 		// the entry's size is the proof.
 		crcKnown := zf.enc.kind != encAES || zf.enc.aeVer != 2
+		br := claimReaders.Get().(*bufio.Reader)
+		defer claimReaders.Put(br)
 		for _, off := range []int64{0, header} {
 			src := &chargedReader{r: io.NewSectionReader(r, dataOff+off, csize-off), s: s}
-			if inflatesTo(src, usize, zf.cd.crc, crcKnown) {
+			br.Reset(src)
+			if inflatesTo(br, usize, zf.cd.crc, crcKnown) {
 				return true, ""
 			}
 			if src.over {
 				return false, fmt.Sprintf("exceeds the %d-byte limit", s.lim.MaxBytes)
 			}
 		}
+		br.Reset(nil)
 	}
 	return false, ""
 }
@@ -148,14 +153,25 @@ func inflatesTo(src io.Reader, usize int64, crc uint32, crcKnown bool) bool {
 	if usize == 0 || !crcKnown && usize < 16 {
 		return false
 	}
-	fr := flate.NewReader(src)
-	defer fr.Close()
+	fr := newInflater(src) // src is an io.ByteReader: no buffer of its own
+	defer putInflater(fr)
 	want := min(usize, claimSample)
+	buf := claimBufs.Get().(*[4096]byte)
+	defer claimBufs.Put(buf)
 	h := crc32.NewIEEE()
-	got, err := io.Copy(h, io.LimitReader(fr, want+1))
+	var got int64
+	for got <= want {
+		n, err := fr.Read(buf[:min(int64(len(buf)), want+1-got)])
+		h.Write(buf[:n])
+		got += int64(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false // broken: not a deflate stream
+		}
+	}
 	switch {
-	case err != nil:
-		return false // broken: not a deflate stream
 	case want < usize:
 		return got == want+1 // a clean claimSample bytes of a larger entry
 	case got != want:
@@ -163,6 +179,13 @@ func inflatesTo(src io.Reader, usize int64, crc uint32, crcKnown bool) bool {
 	}
 	return !crcKnown || h.Sum32() == crc
 }
+
+// Buffers of the claim checks, kept between messages (the check runs on
+// every encrypted entry of every message).
+var (
+	claimReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+	claimBufs    = sync.Pool{New: func() any { return new([4096]byte) }}
+)
 
 // looksRandom reports whether b could be ciphertext: a chi-square test of
 // its byte counts against the uniform distribution (255 degrees of

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
 
 	"github.com/sendguard/sendguard/policy/encryption"
 )
@@ -107,7 +106,10 @@ func (w *walker) headerTexts(h message.Header, path string) {
 	var b strings.Builder
 	for _, key := range []string{"From", "To", "Cc", "Reply-To", "Sender"} {
 		for _, v := range h.Values(key) {
-			if list, err := mail.ParseAddressList(v); err == nil {
+			if !strings.ContainsAny(v, "<(\"=") {
+				continue // bare addresses: no name, no comment
+			}
+			if list, err := w.parseAddresses(v); err == nil {
 				for _, a := range list {
 					if a.Name != "" {
 						b.WriteString(a.Name)
@@ -140,7 +142,8 @@ func (w *walker) attachmentTexts() {
 		if a.Content == nil || a.Size == 0 || a.Origin == "signature" {
 			continue
 		}
-		head := make([]byte, min(a.Size, textSniffBytes))
+		var sniff [textSniffBytes]byte
+		head := sniff[:min(a.Size, textSniffBytes)]
 		if _, err := a.Content.ReadAt(head, 0); err != nil && err != io.EOF {
 			continue
 		}

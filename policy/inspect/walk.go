@@ -67,6 +67,7 @@ type walker struct {
 	stop    bool // part limit reached or fatal error: decode no more
 	fatal   error
 	scope   *cidScope
+	addrs   map[string]parsedAddrs // parseAddresses' cache
 }
 
 // cidScope collects, per message (the top one and each forwarded one), the
@@ -140,9 +141,9 @@ func (w *walker) message(r io.Reader, prefix string, depth int, c walkCtx) {
 	subject = decodeLooseString(subject)
 	if prefix == "" {
 		w.m.Subject = subject
-		w.m.From = addrList(hdr, "From")
-		w.m.To = addrList(hdr, "To")
-		w.m.Cc = addrList(hdr, "Cc")
+		w.m.From = w.addrList(hdr, "From")
+		w.m.To = w.addrList(hdr, "To")
+		w.m.Cc = w.addrList(hdr, "Cc")
 		mh := mail.Header{Header: hdr}
 		if id, err := mh.MessageID(); err == nil {
 			w.m.MessageID = id
@@ -742,13 +743,13 @@ func decodeStream(in io.Reader, sample []byte, cs string) io.Reader {
 
 // addrList returns the addr-specs of every field named key (several To:
 // lines are one list, as mailers show them).
-func addrList(h message.Header, key string) []string {
+func (w *walker) addrList(h message.Header, key string) []string {
 	var out []string
 	for _, v := range h.Values(key) {
 		if strings.TrimSpace(v) == "" {
 			continue
 		}
-		if list, err := mail.ParseAddressList(v); err == nil {
+		if list, err := w.parseAddresses(v); err == nil {
 			for _, a := range list {
 				if a.Address != "" {
 					out = append(out, a.Address)
@@ -760,6 +761,25 @@ func addrList(h message.Header, key string) []string {
 		out = append(out, addrRE.FindAllString(v, 100)...)
 	}
 	return out
+}
+
+// parseAddresses parses an address field's value once per walk (the
+// address lists and the display-name texts both need it).
+func (w *walker) parseAddresses(v string) ([]*mail.Address, error) {
+	if p, ok := w.addrs[v]; ok {
+		return p.list, p.err
+	}
+	list, err := mail.ParseAddressList(v)
+	if w.addrs == nil {
+		w.addrs = map[string]parsedAddrs{}
+	}
+	w.addrs[v] = parsedAddrs{list, err}
+	return list, err
+}
+
+type parsedAddrs struct {
+	list []*mail.Address
+	err  error
 }
 
 var addrRE = regexp.MustCompile(`[A-Za-z0-9.!#$%&'*+/=?^_{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?`)
