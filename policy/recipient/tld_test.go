@@ -3,7 +3,9 @@ package recipient
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestKnownTLD(t *testing.T) {
@@ -41,6 +43,10 @@ func TestTypoTLD(t *testing.T) {
 		{"a@partner.cmo", Lookalike, "partner.com", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .cmo"},
 		{"a@mail.partner.cmo", Lookalike, "partner.com", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .cmo"},
 		{"a@example.co.j", Lookalike, "example.co.jp", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .j"},
+		{"a@PARTNER.CMO.", Lookalike, "partner.com", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .cmo"},
+		{"a@ｅｘａｍｐｌｅ．ｃｏ．ｊｐｐ", Lookalike, "example.co.jp", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .jpp"},
+		{"a@example.co.jp.evil.cmo", Lookalike, "example.co.jp", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .cmo"},
+		{"a@10.0.0.1", Unverified, "", []string{RuleUnverified, RuleUnresolvable}, "no top-level domain .1"},
 		{"a@EXAMPLE.CO.JPP", Lookalike, "example.co.jp", []string{RuleLookalike, RuleUnverified, RuleUnresolvable}, "no top-level domain .jpp"},
 		{"a@someone.cmo", Unverified, "", []string{RuleUnverified, RuleUnresolvable}, "no top-level domain .cmo"},
 		{"a@stranger.co.jpp", Unverified, "", []string{RuleUnverified, RuleUnresolvable}, "no top-level domain .jpp"},
@@ -63,6 +69,37 @@ func TestTypoTLD(t *testing.T) {
 		if v.Class != tc.class || v.Resembles != tc.resembles || !slices.Equal(v.Rules(), tc.rules) || v.DNSDetail != tc.detail {
 			t.Errorf("%s: class %v resembles %q rules %v detail %q; want %v %q %v %q",
 				tc.addr, v.Class, v.Resembles, v.Rules(), v.DNSDetail, tc.class, tc.resembles, tc.rules, tc.detail)
+		}
+	}
+}
+
+// TestTypoTLDWithDNS: with the DNS check on, a name under a top-level
+// domain that does not exist is not looked up (even a resolver that
+// answers for it, as a hijacking or split-horizon one might, does not make
+// it resolvable), while real names still are.
+func TestTypoTLDWithDNS(t *testing.T) {
+	z := newTestZone(t,
+		"partner.cmo. 300 IN MX 10 mx.partner.cmo.",
+		"mx.partner.cmo. 300 IN A 192.0.2.1",
+		"someone.com. 300 IN MX 10 mx.someone.com.",
+	)
+	c, err := NewClassifier(Config{
+		Verified: []string{"partner.com"},
+		DNS:      &DNSConfig{Resolver: startDNS(t, z, false), Timeout: 2 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := c.Classify(context.Background(), []string{"a@partner.cmo", "b@someone.com"})
+	if vs[0].Resolution != Unresolvable || vs[0].DNSDetail != "no top-level domain .cmo" {
+		t.Errorf("partner.cmo: %v %q", vs[0].Resolution, vs[0].DNSDetail)
+	}
+	if vs[1].Resolution == Unresolvable {
+		t.Errorf("someone.com: %v %q", vs[1].Resolution, vs[1].DNSDetail)
+	}
+	for _, q := range z.queryLog() {
+		if strings.Contains(q, "cmo.") {
+			t.Errorf("looked up %s", q)
 		}
 	}
 }
