@@ -160,6 +160,12 @@ func (s *Server) Serve(l net.Listener) error {
 			}
 			return err
 		}
+		if s.draining.Load() {
+			// Shutdown has begun: a new client would only sit in go-smtp
+			// until the deadline.
+			go sayShutdown(c, s.config().Hostname)
+			continue
+		}
 		for {
 			s.mu.Lock()
 			g := s.current
@@ -242,6 +248,11 @@ func (s *Server) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	// A retiring generation's go-smtp server ignores Close (it is already
+	// shutting down): close its connections, and any other, directly.
+	if l := s.acceptor(); l != nil {
+		l.closeAll()
+	}
 	return errors.Join(errs...)
 }
 
@@ -274,8 +285,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if l := s.acceptor(); l != nil {
 		l.Close()
 	}
+	sessions := map[string]bool{}
 	for _, ss := range s.sessionList() {
 		ss.closeIfIdle()
+		sessions[ss.remote] = true
+	}
+	// Connections without a session cannot have a message in flight; go-smtp
+	// would wait for them until ctx ends.
+	if l := s.acceptor(); l != nil {
+		l.hangUpSessionless(s.config().Hostname, func(remote string) bool { return sessions[remote] })
 	}
 	var err error
 	for _, g := range s.generations() {
@@ -298,6 +316,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		for _, g := range s.generations() {
 			g.smtp.Close()
+		}
+		if l := s.acceptor(); l != nil {
+			l.closeAll()
 		}
 	}
 	return err
@@ -331,6 +352,9 @@ type backend struct {
 
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if b.srv.draining.Load() {
+		// go-smtp would answer 451 and keep reading commands until the
+		// shutdown deadline: say 421 and hang up instead.
+		sayShutdown(c.Conn(), b.gen.cfg.Hostname)
 		return nil, errShuttingDown
 	}
 	ss := newSession(b.srv, b.gen.cfg, c)

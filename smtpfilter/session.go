@@ -28,6 +28,8 @@ type session struct {
 	cfg  *Config // of the generation that accepted the connection
 	conn *smtp.Conn
 	ip   netip.Addr
+	// remote is the client's address as the listener keys its connection.
+	remote string
 
 	mu         sync.Mutex
 	authUser   string
@@ -52,7 +54,8 @@ type transaction struct {
 }
 
 func newSession(srv *Server, cfg *Config, c *smtp.Conn) *session {
-	return &session{srv: srv, cfg: cfg, conn: c, ip: addrIP(c.Conn().RemoteAddr())}
+	remote := c.Conn().RemoteAddr()
+	return &session{srv: srv, cfg: cfg, conn: c, ip: addrIP(remote), remote: remote.String()}
 }
 
 // allowed reports whether the client may relay without AUTH under the
