@@ -120,11 +120,9 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 			v.add(f)
 		}
 		if res.Protected && pwRule != nil {
-			if o := newOpener(a, in, p.encryption); o != nil {
-				openers = append(openers, o)
-			} else {
-				openers = append(openers, &opener{att: a}) // protected, no trial: the pattern still counts
-			}
+			// A checker may be nil (PGP, S/MIME): no trial, but a stated
+			// password still counts.
+			openers = append(openers, &opener{att: a, check: in.PasswordChecker()})
 		}
 	}
 	if len(openers) > 0 {
@@ -159,7 +157,7 @@ func (p *Policy) judge(a *inspect.Attachment, res encryption.Result, unencrypted
 		}
 		return unscannableFinding(unscannable.action, a.Name, a.Path, res.Unscannable), true
 	case res.Protected:
-		if unencrypted == nil || p.zipCrypto == Pass || !usesZipCrypto(res.Method) {
+		if unencrypted == nil || p.zipCrypto == Pass || !res.UsesZipCrypto() {
 			return Finding{}, false
 		}
 		return zipCryptoFinding(min(p.zipCrypto, unencrypted.action), a), true
@@ -169,12 +167,6 @@ func (p *Policy) judge(a *inspect.Attachment, res encryption.Result, unencrypted
 		return Finding{}, false
 	}
 	return unencryptedFinding(unencrypted.action, a, res), true
-}
-
-// usesZipCrypto reports whether ZipCrypto is among the methods protecting a
-// file: one ZipCrypto entry is as weak as the archive gets.
-func usesZipCrypto(method string) bool {
-	return strings.Contains(method, "ZipCrypto")
 }
 
 // displayName names an attachment for the sender: its file name, or its type

@@ -1,14 +1,9 @@
 package policy
 
 import (
-	"archive/zip"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/japanese"
 
 	"github.com/sendguard/sendguard/policy/encryption"
 	"github.com/sendguard/sendguard/policy/inspect"
@@ -94,77 +89,7 @@ func compilePassword(c PasswordConfig, errorf func(key, format string, args ...a
 // opener tries passwords on one protected attachment.
 type opener struct {
 	att   *inspect.Attachment
-	check func(pw string) (bool, error)
-	cost  trialCost
-}
-
-// trialCost is what one password trial costs, which decides the plan.
-type trialCost int
-
-const (
-	// costCheap (ZipCrypto, PDF RC4/AES-128, legacy RC4): every candidate.
-	costCheap trialCost = iota
-	// costMedium (WinZip AES, PDF AES-256): the priority candidates, then
-	// up to max_unlabelled_trials others.
-	costMedium
-	// costExpensive (7z, RAR, Office CryptoAPI/Agile, PKWARE strong): the
-	// priority candidates, up to max_labelled_trials.
-	costExpensive
-)
-
-// newOpener builds the password checker for a protected attachment (in is
-// its inspection), or nil when its format has none (PGP, S/MIME) or it
-// cannot be verified.
-func newOpener(a *inspect.Attachment, in *encryption.Inspection, lim encryption.Limits) *opener {
-	r, size, res := io.ReaderAt(a.Content), a.Size, in.Result
-	o := &opener{att: a}
-	switch res.Format {
-	case encryption.FormatZIP:
-		c, err := in.ZipPasswordChecker()
-		if err != nil {
-			return nil
-		}
-		o.check = func(pw string) (bool, error) { _, ok, err := c.Check(pw); return ok, err }
-		switch {
-		case strings.Contains(res.Method, "strong"):
-			o.cost = costExpensive
-		case strings.Contains(res.Method, "AES"):
-			o.cost = costMedium
-		}
-	case encryption.FormatPDF:
-		c, err := encryption.NewPDFPasswordChecker(r, size, lim)
-		if err != nil {
-			return nil
-		}
-		o.check = c.Check
-		if strings.Contains(c.Method(), "256") {
-			o.cost = costMedium
-		}
-	case encryption.FormatCFB:
-		c, err := encryption.NewOfficePasswordChecker(r, size, lim)
-		if err != nil {
-			return nil
-		}
-		o.check = c.Check
-		if !strings.HasPrefix(c.Method(), "RC4") || strings.Contains(c.Method(), "CryptoAPI") {
-			o.cost = costExpensive
-		}
-	case encryption.Format7z:
-		c, err := encryption.New7zPasswordChecker(r, size, lim)
-		if err != nil {
-			return nil
-		}
-		o.check, o.cost = c.Check, costExpensive
-	case encryption.FormatRAR:
-		c, err := encryption.NewRARPasswordChecker(r, size, lim)
-		if err != nil {
-			return nil
-		}
-		o.check, o.cost = c.Check, costExpensive
-	default:
-		return nil
-	}
-	return o
+	check encryption.PasswordChecker // nil: protected, but no trial possible
 }
 
 // passwordFindings looks for the password of a protected attachment in the
@@ -254,10 +179,10 @@ func splitCandidates(cands []secret.Candidate) (priority, others []int) {
 // trialPlan is the candidates (indexes into cands) tried against o, in
 // order, by its cost.
 func (p *Policy) trialPlan(o *opener, cands []secret.Candidate, priority, others []int) []int {
-	switch o.cost {
-	case costCheap:
+	switch o.check.Cost() {
+	case encryption.CostCheap:
 		return append(priority[:len(priority):len(priority)], others...)
-	case costMedium:
+	case encryption.CostMedium:
 		ascii := asciiCandidates(cands, others)
 		return append(priority[:len(priority):len(priority)], ascii[:min(len(ascii), p.password.maxUnlabelled)]...)
 	}
@@ -270,10 +195,10 @@ func (p *Policy) trialPlan(o *opener, cands []secret.Candidate, priority, others
 // non-ASCII password); for expensive files the priority ones, whose other
 // candidates are not tried by design.
 func (p *Policy) plannedAll(o *opener, cands []secret.Candidate, priority, others []int) int {
-	switch o.cost {
-	case costCheap:
+	switch o.check.Cost() {
+	case encryption.CostCheap:
 		return len(priority) + len(others)
-	case costMedium:
+	case encryption.CostMedium:
 		return len(priority) + len(asciiCandidates(cands, others))
 	}
 	return len(priority)
@@ -334,7 +259,7 @@ func tryCandidate(o *opener, c secret.Candidate) (string, bool) {
 		if pw == "" {
 			continue
 		}
-		if ok, err := o.check(pw); err == nil && ok {
+		if ok, err := o.check.Check(pw); err == nil && ok {
 			return pw, true
 		}
 	}
@@ -368,51 +293,17 @@ func patternFinding(action Action, st secret.Statement, protected string) Findin
 	}
 }
 
-// maxZipComment bounds the comment text taken from one archive.
-const maxZipComment = 64 << 10
-
-// zipComments returns the archive and entry comments of the ZIP
-// attachments: text the recipient sees when opening the archive, where
-// senders also write passwords. An attachment's directory is read again
-// only when its inspection did not read it.
+// zipComments returns the archive and entry comments of the protected or
+// plain ZIP attachments (encryption.Inspection.Comments): text the
+// recipient sees when opening the archive.
 func zipComments(m *inspect.Message, inspected map[*inspect.Attachment]*encryption.Inspection) []secret.Text {
 	var out []secret.Text
 	for _, a := range m.Attachments {
-		var zr *zip.Reader
-		var err error
 		if in := inspected[a]; in != nil {
-			zr, err = in.ZipReader()
-		} else {
-			zr, err = zip.NewReader(a.Content, a.Size)
-		}
-		if err != nil {
-			continue
-		}
-		var b strings.Builder
-		b.WriteString(zr.Comment)
-		for _, f := range zr.File {
-			if b.Len() > maxZipComment {
-				break
+			if c := in.Comments(); c != "" {
+				out = append(out, secret.Text{Path: a.Path, Kind: "zip-comment", Content: c})
 			}
-			if f.Comment != "" {
-				b.WriteString("\n" + f.Comment)
-			}
-		}
-		if c := strings.TrimSpace(b.String()); c != "" {
-			out = append(out, secret.Text{Path: a.Path, Kind: "zip-comment", Content: decodeComment(c)})
 		}
 	}
 	return out
-}
-
-// decodeComment reads a ZIP comment: UTF-8 when valid, else Shift_JIS (what
-// Japanese Windows tools write).
-func decodeComment(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	if d, err := japanese.ShiftJIS.NewDecoder().String(s); err == nil {
-		return d
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
 }
