@@ -34,7 +34,7 @@ commands:
   serve --config FILE                       run the gateway
   check --config FILE [--from A] [--to A]... [--json] MESSAGE.eml|-
                                             dry run: print the verdict and explanation
-                                            (exit 0 pass, 1 flag, 2 reject, 3 hold)
+                                            (exit 0 pass, 1 flag, 2 reject, 3 hold, 64 not a mail)
   policy lint --config FILE                 validate the configuration and policy
   send --server HOST:PORT --from A --to A [--subject S] [--body T] [--attach FILE]... [MESSAGE.eml]
                                             send a message and print the server's reply
@@ -43,6 +43,9 @@ commands:
                                             run the policy over an archive, send nothing, print a summary
   report --since DATE [--until DATE] [--format markdown|csv] [--config FILE] AUDITLOG...|-
                                             periodic report from audit logs (.gz too)
+
+sendguard COMMAND --help shows a command's flags and exit statuses
+(64 usage, 70 internal error, 75 try again later, 78 configuration: sysexits.h).
 `
 
 // exitError carries an exit status up to main.
