@@ -56,6 +56,35 @@ func (s *shapeCheck) unknown(key, hint string) {
 	s.errs = append(s.errs, Error{File: s.path, Line: lineOf(s.lines, key), Key: key, Msg: "unknown key" + hint})
 }
 
+// unknownSection records a table the struct does not have ([sever]),
+// suggesting the nearest known one by its full name ([server]).
+func (s *shapeCheck) unknownSection(key, parent, name string, fields []field) {
+	msg := "unknown section"
+	if best := nearest(name, fields); best != "" {
+		msg += fmt.Sprintf("; did you mean [%s]?", join(parent, best))
+	}
+	s.errs = append(s.errs, Error{File: s.path, Line: firstLine(s.lines, key), Key: key, Msg: msg})
+}
+
+// firstLine is the line of key, or for a table only named as part of
+// longer headers ([explain.templtes."x".ja] names explain.templtes) the
+// first line under it, or else the line of its closest parent.
+func firstLine(lines map[string]int, key string) int {
+	if l, ok := lines[key]; ok {
+		return l
+	}
+	first := 0
+	for k, l := range lines {
+		if strings.HasPrefix(k, key+".") && (first == 0 || l < first) {
+			first = l
+		}
+	}
+	if first > 0 {
+		return first
+	}
+	return lineOf(lines, key)
+}
+
 var textUnmarshaler = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
 
 // value checks val, found at key, against type t.
@@ -88,7 +117,11 @@ func (s *shapeCheck) value(t reflect.Type, val any, key string) {
 			sub := join(key, k)
 			f, ok := findField(fields, k)
 			if !ok {
-				s.unknown(sub, suggestion(k, fields))
+				if _, isTable := table[k].(map[string]any); isTable {
+					s.unknownSection(sub, key, k, fields)
+				} else {
+					s.unknown(sub, suggestion(k, fields))
+				}
 				continue
 			}
 			s.value(f.typ, table[k], sub)
@@ -279,9 +312,18 @@ func findField(fields []field, key string) (field, bool) {
 	return field{}, false
 }
 
-// suggestion is `; did you mean "listen"?` for the known key nearest to key
-// (a few edits away, relative to its length), or "".
+// suggestion is `; did you mean "listen"?` for the known key nearest to key,
+// or "".
 func suggestion(key string, fields []field) string {
+	if best := nearest(key, fields); best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return ""
+}
+
+// nearest is the known key nearest to key by edit distance, ignoring case,
+// when it is a few edits away relative to key's length; "" otherwise.
+func nearest(key string, fields []field) string {
 	best, bestD := "", -1
 	for _, f := range fields {
 		d := editDistance(strings.ToLower(key), strings.ToLower(f.name))
@@ -298,7 +340,7 @@ func suggestion(key string, fields []field) string {
 	if bestD < 0 || bestD > limit {
 		return ""
 	}
-	return fmt.Sprintf("; did you mean %q?", best)
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, counting a

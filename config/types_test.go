@@ -76,6 +76,12 @@ action = "explode"
 
 [explain]
 mdoe = "mail"
+
+[explain.templtes."password-in-body".ja]
+summary = "x"
+
+[sever]
+listen = "0.0.0.0:25"
 `)
 	_, errs, err := Lint(p)
 	if err != nil {
@@ -88,6 +94,8 @@ mdoe = "mail"
 		`:7: upstream.starttls: must be off, opportunistic or required`,
 		`:10: rules.attachment-unencrypted.action:`,
 		`:13: explain.mdoe: unknown key; did you mean "mode"?`,
+		`:15: explain.templtes: unknown section; did you mean [explain.templates]?`,
+		`:18: sever: unknown section; did you mean [server]?`,
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("lint output lacks %q\n%s", w, out)
