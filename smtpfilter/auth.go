@@ -64,15 +64,19 @@ func (l *loginServer) Next(response []byte) (challenge []byte, done bool, err er
 
 var _ sasl.Server = (*loginServer)(nil)
 
-// authGuard counts failed AUTH attempts per client IP across connections
-// and locks an IP out once it fails too often within the window: a
-// password-guessing client cannot just reconnect for three more tries.
-// The table is bounded: past maxGuardEntries, expired entries are dropped
-// first and then the oldest.
+// authGuard counts failed AUTH attempts per client (IPv4 address, IPv6
+// /64: clientKey) across connections and locks a client out once it fails
+// too often within the window: a password-guessing client cannot just
+// reconnect, or move to the next address of its /64, for more tries.
+// The table is bounded: past limit entries, expired entries are dropped
+// first, then the oldest client that is not locked out, and only when
+// every entry is a lockout the one that ends soonest (so a flood of
+// failures from other addresses cannot push a lockout out of the table).
 type authGuard struct {
 	mu      sync.Mutex
 	max     int
 	window  time.Duration
+	limit   int // entries in clients at most
 	clients map[netip.Addr]*authRecord
 	now     func() time.Time
 }
@@ -92,7 +96,7 @@ const (
 )
 
 func newAuthGuard(max int, window time.Duration) *authGuard {
-	g := &authGuard{clients: map[netip.Addr]*authRecord{}, now: time.Now}
+	g := &authGuard{clients: map[netip.Addr]*authRecord{}, now: time.Now, limit: maxGuardEntries}
 	g.setLimits(max, window)
 	return g
 }
@@ -108,6 +112,7 @@ func (g *authGuard) setLimits(max int, window time.Duration) {
 
 // locked reports whether ip is locked out now, and until when.
 func (g *authGuard) locked(ip netip.Addr) (time.Time, bool) {
+	ip = clientKey(ip)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r := g.clients[ip]
@@ -122,6 +127,7 @@ func (g *authGuard) locked(ip netip.Addr) (time.Time, bool) {
 
 // fail counts a failure from ip; true when this failure starts a lockout.
 func (g *authGuard) fail(ip netip.Addr) bool {
+	ip = clientKey(ip)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.max <= 0 {
@@ -146,6 +152,7 @@ func (g *authGuard) fail(ip netip.Addr) bool {
 
 // succeed forgets the failures of ip.
 func (g *authGuard) succeed(ip netip.Addr) {
+	ip = clientKey(ip)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if r := g.clients[ip]; r != nil && !g.now().Before(r.until) {
@@ -154,22 +161,33 @@ func (g *authGuard) succeed(ip netip.Addr) {
 }
 
 func (g *authGuard) makeRoomLocked(now time.Time) {
-	if len(g.clients) < maxGuardEntries {
+	if len(g.clients) < g.limit {
 		return
 	}
-	var oldest netip.Addr
-	var oldestAt time.Time
+	var oldest, soonest netip.Addr
+	var oldestAt, soonestAt time.Time
 	for ip, r := range g.clients {
-		if now.Sub(r.first) > g.window && !now.Before(r.until) {
+		lockedOut := now.Before(r.until)
+		switch {
+		case now.Sub(r.first) > g.window && !lockedOut:
 			delete(g.clients, ip)
-			continue
-		}
-		if oldestAt.IsZero() || r.first.Before(oldestAt) {
-			oldest, oldestAt = ip, r.first
+		case !lockedOut:
+			if oldestAt.IsZero() || r.first.Before(oldestAt) {
+				oldest, oldestAt = ip, r.first
+			}
+		default:
+			if soonestAt.IsZero() || r.until.Before(soonestAt) {
+				soonest, soonestAt = ip, r.until
+			}
 		}
 	}
-	if len(g.clients) >= maxGuardEntries {
+	if len(g.clients) < g.limit {
+		return
+	}
+	if !oldestAt.IsZero() {
 		delete(g.clients, oldest)
+	} else {
+		delete(g.clients, soonest)
 	}
 }
 

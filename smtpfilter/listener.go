@@ -78,7 +78,7 @@ func (l *limitListener) admitLocked(cfg *Config, ip netip.Addr, inside bool) str
 		return "Too many connections"
 	case !inside && cfg.MaxConnections > 0 && l.others >= cfg.MaxConnections:
 		return "Too many connections"
-	case cfg.MaxConnectionsPerIP > 0 && l.byIP[ip] >= cfg.MaxConnectionsPerIP:
+	case cfg.MaxConnectionsPerIP > 0 && l.byIP[clientKey(ip)] >= cfg.MaxConnectionsPerIP:
 		return "Too many connections from your address"
 	}
 	if inside {
@@ -86,7 +86,7 @@ func (l *limitListener) admitLocked(cfg *Config, ip netip.Addr, inside bool) str
 	} else {
 		l.others++
 	}
-	l.byIP[ip]++
+	l.byIP[clientKey(ip)]++ // an IPv6 client counts by its /64
 	return ""
 }
 
@@ -98,8 +98,9 @@ func (l *limitListener) release(cc *countedConn, ip netip.Addr, inside bool) {
 	} else {
 		l.others--
 	}
-	if l.byIP[ip]--; l.byIP[ip] <= 0 {
-		delete(l.byIP, ip)
+	key := clientKey(ip)
+	if l.byIP[key]--; l.byIP[key] <= 0 {
+		delete(l.byIP, key)
 	}
 	if l.open[cc.RemoteAddr().String()] == cc {
 		delete(l.open, cc.RemoteAddr().String())
