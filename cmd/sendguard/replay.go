@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/mail"
 	"os"
 	"os/signal"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sendguard/sendguard/mailarchive"
 	"github.com/sendguard/sendguard/policy"
+	"github.com/sendguard/sendguard/textchart"
 )
 
 // replayCmd runs the policy over an archive (mbox, Maildir, folder of .eml)
@@ -526,7 +528,7 @@ func writeReplayText(w io.Writer, s *replaySummary) {
 	for _, v := range verdictOrder {
 		rows = append(rows, []string{v, fmt.Sprint(s.Verdicts[v])})
 	}
-	for _, v := range sortedKeys(s.Verdicts) {
+	for _, v := range slices.Sorted(maps.Keys(s.Verdicts)) {
 		if !slices.Contains(verdictOrder, v) {
 			rows = append(rows, []string{v, fmt.Sprint(s.Verdicts[v])})
 		}
@@ -618,7 +620,7 @@ func writeColumns(w io.Writer, indent string, rows [][]string, rightFrom int) {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], displayWidth(c))
+			widths[i] = max(widths[i], textchart.DisplayWidth(c))
 		}
 	}
 	for _, r := range rows {
@@ -628,7 +630,7 @@ func writeColumns(w io.Writer, indent string, rows [][]string, rightFrom int) {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			pad := strings.Repeat(" ", widths[i]-displayWidth(c))
+			pad := strings.Repeat(" ", widths[i]-textchart.DisplayWidth(c))
 			right := rightFrom >= 0 && i >= rightFrom || rightFrom < 0 && i == 0
 			if right {
 				b.WriteString(pad + c)
@@ -683,8 +685,8 @@ func (p *progress) update(messages int, raw int64) {
 	}
 	p.drawn = now
 	line := progressLine(messages, p.done, p.total, now.Sub(p.started))
-	pad := max(p.width-displayWidth(line), 0)
-	p.width = displayWidth(line)
+	pad := max(p.width-textchart.DisplayWidth(line), 0)
+	p.width = textchart.DisplayWidth(line)
 	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
 }
 
@@ -713,6 +715,6 @@ func progressLine(messages int, done, total int64, elapsed time.Duration) string
 
 // barCells draws frac (0..1) of width cells, padded with spaces.
 func barCells(frac float64, width int) string {
-	b := bar(frac * float64(width))
-	return b + strings.Repeat(" ", max(width-displayWidth(b), 0))
+	b := textchart.Bar(frac * float64(width))
+	return b + strings.Repeat(" ", max(width-textchart.DisplayWidth(b), 0))
 }

@@ -440,25 +440,9 @@ func TestReplayEnvelope(t *testing.T) {
 	}
 }
 
-func TestBarAndProgressLine(t *testing.T) {
-	for cells, want := range map[float64]string{
-		0: "", 1: "█", 0.5: "▌", 2.125: "██▏", 0.01: "▏", 20: strings.Repeat("█", 20), 3.875: "███▉",
-	} {
-		if got := bar(cells); got != want {
-			t.Errorf("bar(%v) = %q, want %q", cells, got, want)
-		}
-	}
-	if got := scaledBar(1, 1000); got != "▏" {
-		t.Errorf("smallest bar %q", got)
-	}
-	if got := scaledBar(50, 100); got != strings.Repeat("█", 10) {
-		t.Errorf("half bar %q", got)
-	}
+func TestProgressLine(t *testing.T) {
 	line := progressLine(42, 50, 100, 0)
 	if want := "replay [" + strings.Repeat("█", 15) + strings.Repeat(" ", 15) + "]  50%  42 messages  0s"; line != want {
 		t.Errorf("progress line %q\nwant          %q", line, want)
-	}
-	if displayWidth("営業部 ab") != 9 {
-		t.Errorf("display width %d", displayWidth("営業部 ab"))
 	}
 }
