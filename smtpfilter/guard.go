@@ -21,6 +21,14 @@ const (
 	BareNewlineNormalize
 )
 
+// String is the mode as server.bare_newline spells it.
+func (b BareNewline) String() string {
+	if b == BareNewlineNormalize {
+		return "normalize"
+	}
+	return "reject"
+}
+
 // lineGuard reads the DATA stream and records every bare CR or bare LF: an
 // SMTP smuggling attempt (CVE-2023-51764 family) or a broken client. Messages
 // with either are refused, never relayed (rfc/5321 section 2.3.8). go-smtp

@@ -40,6 +40,7 @@ type options struct {
 	server   func(*smtpfilter.Config)
 	sinkOpts smtpsink.Options
 	upstream func(sinkAddr string) smtpfilter.Upstream
+	listen   string // "" = 127.0.0.1:0
 }
 
 func defaultPolicy() policy.Config {
@@ -95,7 +96,10 @@ func start(t *testing.T, o options) *harness {
 		o.server(&cfg)
 	}
 	srv := smtpfilter.New(cfg)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if o.listen == "" {
+		o.listen = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		t.Fatal(err)
 	}
