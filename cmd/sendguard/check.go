@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -10,11 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset"
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 
+	"github.com/sendguard/sendguard/mailarchive"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
 	"github.com/sendguard/sendguard/spool"
@@ -58,7 +55,7 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	if _, err := buf.ReadFrom(in); err != nil {
 		return 0, fail(exitUsage, "read message: %v", err)
 	}
-	if why := notMail(buf, buf.Size()); why != "" {
+	if why := mailarchive.NotMail(buf, buf.Size()); why != "" {
 		name := fs.Arg(0)
 		if name == "-" {
 			name = "standard input"
@@ -67,7 +64,7 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	}
 	env := policy.Envelope{From: *from, To: to}
 	if env.From == "" || len(env.To) == 0 {
-		hFrom, hTo := headerEnvelope(buf)
+		hFrom, hTo := mailarchive.HeaderEnvelope(buf)
 		if env.From == "" {
 			env.From = hFrom
 		}
@@ -126,30 +123,6 @@ func interleave(args []string) []string {
 		}
 	}
 	return append(flags, rest...)
-}
-
-// headerEnvelope reads From and To/Cc/Bcc from the message header, for a dry
-// run without an explicit envelope. Display names in any charset are fine:
-// only the addresses are used.
-func headerEnvelope(r io.ReaderAt) (string, []string) {
-	th, err := textproto.ReadHeader(bufio.NewReader(io.NewSectionReader(r, 0, 1<<20)))
-	if err != nil {
-		return "", nil
-	}
-	h := mail.Header{Header: message.Header{Header: th}}
-	var from string
-	if l, err := h.AddressList("From"); err == nil && len(l) > 0 {
-		from = l[0].Address
-	}
-	var to []string
-	for _, k := range []string{"To", "Cc", "Bcc"} {
-		if l, err := h.AddressList(k); err == nil {
-			for _, a := range l {
-				to = append(to, a.Address)
-			}
-		}
-	}
-	return from, to
 }
 
 func replyText(p *policy.Policy, v *policy.Verdict, ref string) string {

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/sendguard/sendguard/mailarchive"
+	"github.com/sendguard/sendguard/replay"
 )
 
 // replayArchive is an mbox and a Maildir built in a temporary directory from
@@ -180,9 +181,9 @@ func replayConfigs(t *testing.T) (string, string) {
 	return writeConfig(t, limit), writeConfig(t, limit+"[rules.attachment-unencrypted]\naction = \"flag\"\n")
 }
 
-func decodeReplay(t *testing.T, out string) replaySummary {
+func decodeReplay(t *testing.T, out string) replay.Summary {
 	t.Helper()
-	var s replaySummary
+	var s replay.Summary
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
@@ -242,11 +243,11 @@ func TestReplayJSON(t *testing.T) {
 		t.Errorf("first rule: %+v", unenc)
 	}
 	// Return-Path and X-Envelope-To of the captured message are its envelope.
-	wantSenders := []replayCount{{"alice@example.co.jp", 2}, {"suzuki@example.co.jp", 1}, {"tanaka@example.co.jp", 1}}
+	wantSenders := []replay.Count{{Value: "alice@example.co.jp", Count: 2}, {Value: "suzuki@example.co.jp", Count: 1}, {Value: "tanaka@example.co.jp", Count: 1}}
 	if !slices.Equal(unenc.TopSenders, wantSenders) {
 		t.Errorf("top senders %v, want %v", unenc.TopSenders, wantSenders)
 	}
-	wantDomains := []replayCount{{"partner.example.com", 2}, {"client.example.jp", 1}, {"vendor.example.net", 1}}
+	wantDomains := []replay.Count{{Value: "partner.example.com", Count: 2}, {Value: "client.example.jp", Count: 1}, {Value: "vendor.example.net", Count: 1}}
 	if !slices.Equal(unenc.TopRecipientDomains, wantDomains) {
 		t.Errorf("top domains %v, want %v", unenc.TopRecipientDomains, wantDomains)
 	}
@@ -340,7 +341,7 @@ func TestReplayDiff(t *testing.T) {
 	if d == nil || d.Config != flagCfg {
 		t.Fatalf("diff: %+v", d)
 	}
-	if d.Changed != 4 || !slices.Equal(d.Transitions, []replayTransition{{"reject", "flag", 4}}) {
+	if d.Changed != 4 || !slices.Equal(d.Transitions, []replay.Transition{{From: "reject", To: "flag", Count: 4}}) {
 		t.Errorf("changed %d, transitions %+v", d.Changed, d.Transitions)
 	}
 	wantVerdicts := map[string]int{"pass": 5, "flag": 4, "hold": 0, "reject": 1}
@@ -431,7 +432,7 @@ func TestReplayEnvelope(t *testing.T) {
 		var env []string
 		var from string
 		for _, m := range openArchiveForTest(t, p) {
-			e := replayEnvelope(m)
+			e := replay.Envelope(m)
 			from, env = e.From, e.To
 		}
 		if from != tc.from || !slices.Equal(env, tc.to) {

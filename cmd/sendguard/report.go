@@ -111,4 +111,3 @@ department:VERDICT, department:incidents, incident and notes.
 	rep.WriteMarkdown(stdout)
 	return nil
 }
-

@@ -1,8 +1,13 @@
-package main
+package mailarchive
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/sendguard/sendguard/policy/encryption"
 )
@@ -10,14 +15,14 @@ import (
 // notMailHeadSize is how much of a file notMail reads.
 const notMailHeadSize = encryption.IdentifyHeadSize
 
-// notMail reports, for check and replay, why the data is not an Internet
+// NotMail reports, for check and replay, why the data is not an Internet
 // message, or "" when it is one. It judges by bytes, not by the file's
 // name: a message starts with a header field (RFC 5322 section 2.2: a
 // field name of printable ASCII without ":", then ":"), optionally after an
 // mbox "From " line. Anything else (an empty file, a ZIP, a PDF, an image,
 // binary data, plain text) would otherwise be judged as a message with no
 // headers and an odd body, a verdict that means nothing.
-func notMail(r io.ReaderAt, size int64) string {
+func NotMail(r io.ReaderAt, size int64) string {
 	if size == 0 {
 		return "the file is empty"
 	}
@@ -114,4 +119,28 @@ func fileKind(head []byte) string {
 		return "a WebP image"
 	}
 	return ""
+}
+
+// HeaderEnvelope reads From and To/Cc/Bcc from a message's header, for a
+// dry run without an explicit envelope. Display names in any charset are
+// fine: only the addresses are used.
+func HeaderEnvelope(r io.ReaderAt) (string, []string) {
+	th, err := textproto.ReadHeader(bufio.NewReader(io.NewSectionReader(r, 0, 1<<20)))
+	if err != nil {
+		return "", nil
+	}
+	h := mail.Header{Header: message.Header{Header: th}}
+	var from string
+	if l, err := h.AddressList("From"); err == nil && len(l) > 0 {
+		from = l[0].Address
+	}
+	var to []string
+	for _, k := range []string{"To", "Cc", "Bcc"} {
+		if l, err := h.AddressList(k); err == nil {
+			for _, a := range l {
+				to = append(to, a.Address)
+			}
+		}
+	}
+	return from, to
 }
