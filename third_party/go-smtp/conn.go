@@ -933,7 +933,13 @@ func (c *Conn) handleStartTLS() {
 	tlsConn := tls.Server(c.conn, c.server.TLSConfig)
 
 	if err := tlsConn.Handshake(); err != nil {
-		c.writeResponse(550, EnhancedCode{5, 0, 0}, "Handshake error")
+		// sendguard patch: the client and the server no longer agree on
+		// what the bytes on the connection are (the client may be
+		// mid-handshake, the server back to plain text): end the
+		// connection, as Postfix does, instead of writing a plain-text
+		// 550 into it and reading commands until the timeout.
+		c.server.ErrorLog.Printf("STARTTLS handshake with %v failed: %v", c.conn.RemoteAddr(), err)
+		c.conn.Close()
 		return
 	}
 
