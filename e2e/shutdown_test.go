@@ -88,3 +88,55 @@ func TestSIGTERMAfterSIGHUP(t *testing.T) {
 		t.Errorf("shutdown hit its deadline:\n%s", g.log.String())
 	}
 }
+
+// TestBareNewlineNormalizeWired: server.bare_newline = "normalize" in the
+// configuration file reaches the SMTP server: a script's bare-LF message
+// is relayed with CRLF only, a bare CR is still refused; the default
+// refuses the bare LF.
+func TestBareNewlineNormalizeWired(t *testing.T) {
+	bin := buildBinary(t)
+	for _, c := range []struct {
+		keys       string
+		wantBareLF string
+	}{{`bare_newline = "normalize"`, "250"}, {"", "550 5.6.0"}} {
+		upstream, err := smtpsink.Start(smtpsink.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer upstream.Close()
+		g := startGatewayWith(t, bin, upstream.Addr, c.keys)
+		send := func(data string) string {
+			conn, err := net.Dial("tcp", g.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			r := &lineReader{c: conn}
+			for _, step := range []struct{ send, want string }{
+				{"", "220"}, {"EHLO script.test\r\n", "250"}, {"MAIL FROM:<alice@example.co.jp>\r\n", "250"},
+				{"RCPT TO:<bob@partner.example.com>\r\n", "250"}, {"DATA\r\n", "354"},
+			} {
+				io.WriteString(conn, step.send)
+				if got := r.reply(t); !strings.HasPrefix(got, step.want) {
+					t.Fatalf("after %q: %q", step.send, got)
+				}
+			}
+			io.WriteString(conn, data)
+			return r.reply(t)
+		}
+		if got := send("Subject: cron\nFrom: alice@example.co.jp\n\nbackup done\r\n.\r\n"); !strings.HasPrefix(got, c.wantBareLF) {
+			t.Errorf("%q: bare LF message: %q, want %s", c.keys, got, c.wantBareLF)
+		}
+		if got := send("Subject: cron\r\n\r\nback\rup\r\n.\r\n"); !strings.HasPrefix(got, "550 5.6.0") {
+			t.Errorf("%q: bare CR message: %q, want 550 5.6.0", c.keys, got)
+		}
+		if c.wantBareLF == "250" {
+			msgs := upstream.Wait(1, 5*time.Second)
+			if len(msgs) != 1 || !strings.HasSuffix(string(msgs[0].Data), "Subject: cron\r\nFrom: alice@example.co.jp\r\n\r\nbackup done\r\n") {
+				t.Errorf("upstream received %d messages, want the normalized one", len(msgs))
+			}
+		} else if n := len(upstream.Messages()); n != 0 {
+			t.Errorf("default mode relayed %d messages", n)
+		}
+	}
+}
