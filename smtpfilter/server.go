@@ -148,6 +148,11 @@ func (s *Server) config() *Config {
 // Serve accepts connections on l until Close or Shutdown.
 func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
+	if s.draining.Load() { // Close or Shutdown came first
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
 	s.listener = newLimitListener(l, s)
 	first := s.current
 	s.mu.Unlock()
@@ -201,8 +206,12 @@ func (s *Server) ListenAndServe(addr string) error {
 // it needs a restart.
 func (s *Server) Reload(cfg Config) {
 	g := s.newGeneration(cfg)
-	s.auth.setLimits(cfg.AuthFailuresPerIP, cfg.AuthLockout)
 	s.mu.Lock()
+	if s.draining.Load() { // stopping: nothing more is served
+		s.mu.Unlock()
+		return
+	}
+	s.auth.setLimits(cfg.AuthFailuresPerIP, cfg.AuthLockout)
 	old := s.current
 	s.current = g
 	s.gens[g] = struct{}{}
@@ -236,7 +245,7 @@ func (s *Server) ActiveConnections() int {
 
 // Close stops at once, closing every connection.
 func (s *Server) Close() error {
-	s.draining.Store(true)
+	s.stopAccepting()
 	var errs []error
 	if l := s.acceptor(); l != nil {
 		if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
@@ -254,6 +263,20 @@ func (s *Server) Close() error {
 		l.closeAll()
 	}
 	return errors.Join(errs...)
+}
+
+// stopAccepting marks the server draining (under mu, so that Serve and
+// Reload see it or finish before it) and closes every generation's queue:
+// go-smtp's Shutdown closes only the listeners its Serve has registered,
+// so a generation whose Serve had not started yet would wait in Accept
+// for ever.
+func (s *Server) stopAccepting() {
+	s.mu.Lock()
+	s.draining.Store(true)
+	s.mu.Unlock()
+	for _, g := range s.generations() {
+		g.queue.Close()
+	}
 }
 
 func (s *Server) acceptor() *limitListener {
@@ -281,7 +304,7 @@ var errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode
 // sessions hear 421 too and every connection is closed: a client never
 // loses a message silently (it got its 250, or it keeps the message).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.draining.Store(true)
+	s.stopAccepting()
 	if l := s.acceptor(); l != nil {
 		l.Close()
 	}
