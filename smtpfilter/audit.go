@@ -53,14 +53,7 @@ func (r *auditRecord) write() {
 		slog.Int64("duration_ms", time.Since(r.tx.started).Milliseconds()),
 	}
 	if r.verdict != nil {
-		attrs = append(attrs,
-			slog.String("verdict", r.verdict.Action.String()),
-			slog.Any("rules", r.verdict.Rules()),
-			slog.Any("findings", auditFindings(r.verdict.Findings)),
-			slog.Any("attachments", r.verdict.Attachments))
-		if r.verdict.Encrypted != "" {
-			attrs = append(attrs, slog.String("encrypted", r.verdict.Encrypted))
-		}
+		attrs = append(attrs, VerdictAttrs(r.verdict)...)
 	}
 	if r.detail != "" {
 		attrs = append(attrs, slog.String("detail", r.detail))
@@ -83,6 +76,22 @@ func (r *auditRecord) write() {
 		}
 	}
 	s.cfg.Metrics.Message(verdict, r.result, r.size)
+}
+
+// VerdictAttrs are the audit line's attributes for a verdict: verdict,
+// rules, findings (without the sender-facing prose), attachments and, when
+// set, encrypted. The milter writes its audit lines with them too.
+func VerdictAttrs(v *policy.Verdict) []any {
+	attrs := []any{
+		slog.String("verdict", v.Action.String()),
+		slog.Any("rules", v.Rules()),
+		slog.Any("findings", auditFindings(v.Findings)),
+		slog.Any("attachments", v.Attachments),
+	}
+	if v.Encrypted != "" {
+		attrs = append(attrs, slog.String("encrypted", v.Encrypted))
+	}
+	return attrs
 }
 
 // auditFinding is a finding as logged: without the sender-facing prose.

@@ -22,10 +22,17 @@ const maxHeaderScan = 1 << 20
 
 // verdictHeader formats the X-Sendguard-Verdict field.
 func verdictHeader(v *policy.Verdict, ref string) string {
+	return VerdictHeader + ": " + VerdictValue(v, ref) + "\r\n"
+}
+
+// VerdictValue is the value of the X-Sendguard-Verdict field for v: "pass",
+// or "flag; rules=<id>[,<id>...]; ref=<ref>". The milter adds the same
+// field through its MTA.
+func VerdictValue(v *policy.Verdict, ref string) string {
 	if v.Action == policy.Pass {
-		return VerdictHeader + ": pass\r\n"
+		return "pass"
 	}
-	return fmt.Sprintf("%s: %s; rules=%s; ref=%s\r\n", VerdictHeader, v.Action, strings.Join(v.Rules(), ","), ref)
+	return fmt.Sprintf("%s; rules=%s; ref=%s", v.Action, strings.Join(v.Rules(), ","), ref)
 }
 
 // receivedHeader formats our Received field (rfc/5321 section 4.4).
