@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sendguard/sendguard/internal/testcert"
@@ -88,5 +89,60 @@ func TestReloadAppliesToNewSessions(t *testing.T) {
 	// Relayed: before the reload, to the two accepted recipients, after AUTH.
 	if n := len(h.sink.Messages()); n != 3 {
 		t.Errorf("sink holds %d messages, want 3", n)
+	}
+}
+
+// TestReloadSignsOutRemovedUsers: a user authenticated on an open session
+// whose account a reload removes, or whose password it changes, cannot
+// relay another message on that session (530 at MAIL); it used to relay
+// until the client hung up. A user the reload keeps as it was relays on.
+func TestReloadSignsOutRemovedUsers(t *testing.T) {
+	cert, err := testcert.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keptHash, err := bcrypt.GenerateFromPassword([]byte("kept-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newHash, err := bcrypt.GenerateFromPassword([]byte("rotated-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, options{server: func(c *smtpConfig) {
+		withAuth(t, cert)(c)
+		c.Users["kept"] = keptHash
+		c.Users["rotated"] = keptHash
+	}})
+	login := func(user, pw string) *smtp.Client {
+		c, err := clientFrom(t, h.addr, outsiderIP, cert.ClientConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Auth(sasl.NewPlainClient("", user, pw)); err != nil {
+			t.Fatalf("AUTH as %s: %v", user, err)
+		}
+		if _, err := h.send(c, sender, []string{external}, message(sender, external, "s", "b\n", "", nil)); err != nil {
+			t.Fatalf("%s before the reload: %v", user, err)
+		}
+		return c
+	}
+	removed := login("exchange", "s3cret-パス")
+	rotated := login("rotated", "kept-pw")
+	kept := login("kept", "kept-pw")
+
+	cfg := h.cfg
+	cfg.Users = map[string][]byte{"kept": keptHash, "rotated": newHash}
+	h.srv.Reload(cfg)
+	for name, c := range map[string]*smtp.Client{"removed user": removed, "user whose password changed": rotated} {
+		if code, text := smtpCode(c.Mail(sender, nil)); code != 530 {
+			t.Errorf("MAIL from a %s on a session opened before the reload: %d %s, want 530", name, code, text)
+		}
+	}
+	if _, err := h.send(kept, sender, []string{external}, message(sender, external, "s", "b\n", "", nil)); err != nil {
+		t.Errorf("a user the reload kept: %v", err)
+	}
+	if n := len(h.sink.Messages()); n != 4 {
+		t.Errorf("sink holds %d messages, want 4", n)
 	}
 }

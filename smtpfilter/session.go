@@ -33,6 +33,7 @@ type session struct {
 
 	mu         sync.Mutex
 	authUser   string
+	authHash   []byte // the user's bcrypt hash when it authenticated
 	authFailed int
 	tx         *transaction
 	inData     bool
@@ -63,6 +64,28 @@ func newSession(srv *Server, cfg *Config, c *smtp.Conn) *session {
 // next MAIL of a session already open).
 func (s *session) allowed() bool {
 	return s.srv.config().allows(s.ip)
+}
+
+// mayRelayLocked reports whether the client may relay now: it is inside
+// the allowed networks in force, or it authenticated as a user that the
+// configuration in force still has, with the same password. A user removed
+// by a reload, or whose password was changed (an account cut off after a
+// compromise), is signed out at the next MAIL or RCPT of a session already
+// open, instead of relaying on it until the client hangs up. Call with mu
+// held.
+func (s *session) mayRelayLocked() bool {
+	if s.allowed() {
+		return true
+	}
+	if s.authUser == "" {
+		return false
+	}
+	if hash, ok := s.currentUsers()[s.authUser]; ok && bytes.Equal(hash, s.authHash) {
+		return true
+	}
+	s.cfg.Log.Warn("authenticated user removed or its password changed by a reload: signed out", "client_ip", s.ip.String(), "user", printableName(s.authUser))
+	s.authUser, s.authHash = "", nil
+	return false
 }
 
 // currentUsers are the users in force now (a user removed by a reload can
@@ -116,7 +139,7 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 			return errAuthFailed
 		}
 		s.srv.auth.succeed(s.ip)
-		s.authUser = name
+		s.authUser, s.authHash = name, s.currentUsers()[name]
 		return nil
 	}
 	switch mech {
@@ -145,7 +168,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if s.cfg.RequireTLS && !s.tls() {
 		return errTLSRequired
 	}
-	if !s.allowed() && s.authUser == "" {
+	if !s.mayRelayLocked() {
 		return errAuthRequired
 	}
 	s.resetLocked()
@@ -194,7 +217,7 @@ func (s *session) upstreamMail(tx *transaction) error {
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.allowed() && s.authUser == "" {
+	if !s.mayRelayLocked() {
 		return errRelayDenied
 	}
 	if s.tx == nil {
