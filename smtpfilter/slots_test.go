@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +122,38 @@ func asNetErr(err error, ne *net.Error) bool {
 		*ne = e
 	}
 	return ok
+}
+
+// TestRefusedConnectionsLeaveNoGoroutines: connections refused at connect
+// (over the budget) and closed by pre_mail_timeout leave no goroutine
+// behind once they are gone.
+func TestRefusedConnectionsLeaveNoGoroutines(t *testing.T) {
+	h := start(t, options{server: func(c *smtpConfig) {
+		onlyMTAAllowed(c)
+		c.MaxConnections = 2
+		c.MaxConnectionsPerIP = 0
+		c.PreMailTimeout = 300 * time.Millisecond
+	}})
+	time.Sleep(100 * time.Millisecond)
+	base := runtime.NumGoroutine()
+	for i := 0; i < 30; i++ {
+		c := dialFrom(t, h.addr, outsiderIP)
+		r := bufio.NewReader(c)
+		line, _ := r.ReadString('\n')
+		if i >= 2 && !strings.HasPrefix(line, "421") {
+			t.Errorf("connection %d over the budget of 2: %q", i+1, line)
+		}
+		if i >= 2 {
+			c.Close()
+		}
+	}
+	waitConnections(t, h, 0) // the two admitted ones, after pre_mail_timeout
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base+2 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines, %d before the connections:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
