@@ -1,0 +1,309 @@
+package milter_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/sendguard/sendguard/milter"
+)
+
+const plainMail = "From: Taro Yamada <taro@example.co.jp>\r\n" +
+	"To: bob@partner.example.com\r\n" +
+	"Subject: hello\r\n" +
+	"\r\n" +
+	"See you tomorrow.\r\n"
+
+// csvMail is the README's meibo.eml: an unencrypted CSV attachment.
+const csvMail = "From: Taro Yamada <taro@example.co.jp>\r\n" +
+	"To: bob@partner.example.com\r\n" +
+	"Subject: meibo\r\n" +
+	"MIME-Version: 1.0\r\n" +
+	"Content-Type: multipart/mixed;\r\n boundary=\"b\"\r\n" +
+	"\r\n" +
+	"--b\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"\r\n" +
+	"Here is the list.\r\n" +
+	"--b\r\n" +
+	"Content-Type: text/csv; name=\"meibo.csv\"\r\n" +
+	"Content-Disposition: attachment; filename=\"meibo.csv\"\r\n" +
+	"\r\n" +
+	"name,phone\r\n" +
+	"Yamada,090-0000-0000\r\n" +
+	"--b--\r\n"
+
+var refRE = regexp.MustCompile(`\(ref ([a-z0-9]+)\)`)
+
+// addedHeaders are the header fields the milter added, "Name: value" as
+// the MTA writes them (the milter asked for values with their leading
+// space, so it supplies the space itself).
+func addedHeaders(mods []gomilter.ModifyAction) []string {
+	var out []string
+	for _, m := range mods {
+		if m.Type == gomilter.ActionAddHeader || m.Type == gomilter.ActionInsertHeader {
+			out = append(out, m.HeaderName+":"+m.HeaderValue)
+		}
+	}
+	return out
+}
+
+func TestVerdicts(t *testing.T) {
+	h := start(t, nil)
+	tests := []struct {
+		name       string
+		to         []string
+		msg        string
+		wantAction gomilter.ActionType
+		wantReply  string // with REF for the reference
+		wantHeader string // with REF for the reference
+		wantAudit  map[string]any
+	}{
+		{
+			name: "pass: plain text to a verified partner", to: []string{"bob@partner.example.com"}, msg: plainMail,
+			wantAction: gomilter.ActionAccept, wantHeader: "X-Sendguard-Verdict: pass",
+			wantAudit: map[string]any{"verdict": "pass", "result": "accepted", "reply_code": 250.0},
+		},
+		{
+			name: "flag: an unverified recipient domain", to: []string{"someone@abc-trading.co.jp"}, msg: plainMail,
+			wantAction: gomilter.ActionAccept, wantHeader: "X-Sendguard-Verdict: flag; rules=recipient-domain-unverified; ref=REF",
+			wantAudit: map[string]any{"verdict": "flag", "result": "accepted", "reply_code": 250.0},
+		},
+		{
+			name: "reject: an unencrypted attachment, the smarthost's reply text", to: []string{"bob@partner.example.com"}, msg: csvMail,
+			wantAction: gomilter.ActionRejectWithCode,
+			wantReply:  `550 5.7.1 [attachment-unencrypted] attachment "meibo.csv" is not encrypted; zip the file with a password, resend, and send the password in a separate mail (ref REF)`,
+			wantAudit:  map[string]any{"verdict": "reject", "result": "rejected", "reply_code": 550.0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(h.auditLines())
+			res := h.send("taro@example.co.jp", tt.to, tt.msg)
+			lines := h.auditLines()
+			if len(lines) != before+1 {
+				t.Fatalf("want one new audit line, got %d", len(lines)-before)
+			}
+			audit := lines[len(lines)-1]
+			ref, _ := audit["ref"].(string)
+			if ref == "" {
+				t.Fatalf("audit line without ref: %v", audit)
+			}
+			if res.act.Type != tt.wantAction {
+				t.Fatalf("action = %v, want %v", res.act, tt.wantAction)
+			}
+			if tt.wantReply != "" {
+				if want := strings.ReplaceAll(tt.wantReply, "REF", ref); res.act.SMTPReply != want {
+					t.Errorf("reply\n got %q\nwant %q", res.act.SMTPReply, want)
+				}
+				if len(res.mods) != 0 {
+					t.Errorf("a rejected message was changed: %v", res.mods)
+				}
+			}
+			if tt.wantHeader != "" {
+				want := []string{strings.ReplaceAll(tt.wantHeader, "REF", ref)}
+				if got := addedHeaders(res.mods); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("added headers %q, want %q", got, want)
+				}
+			}
+			for k, v := range tt.wantAudit {
+				if audit[k] != v {
+					t.Errorf("audit %s = %v, want %v (line %v)", k, audit[k], v, audit)
+				}
+			}
+			for k, v := range map[string]any{"mode": "milter", "client_ip": "192.0.2.10", "helo": "client.example.co.jp", "from": "taro@example.co.jp"} {
+				if audit[k] != v {
+					t.Errorf("audit %s = %v, want %v", k, audit[k], v)
+				}
+			}
+			h.waitSpoolEmpty()
+		})
+	}
+}
+
+// A reject with several findings is a multi-line reply: every line carries
+// 550 and 5.7.1 (RFC 2034), continuation lines with a dash.
+func TestRejectMultiLine(t *testing.T) {
+	h := start(t, nil)
+	res := h.send("taro@example.co.jp", []string{"bob@partner.example.com", "eve@partner-example.com"}, csvMail)
+	if res.act.Type != gomilter.ActionRejectWithCode || res.act.SMTPCode != 550 {
+		t.Fatalf("got %v, want a 550", res.act)
+	}
+	lines := strings.Split(res.act.SMTPReply, "\r\n")
+	if len(lines) < 2 {
+		t.Fatalf("want several reply lines, got %q", res.act.SMTPReply)
+	}
+	for i, l := range lines {
+		prefix := "550-5.7.1 ["
+		if i == len(lines)-1 {
+			prefix = "550 5.7.1 ["
+		}
+		if !strings.HasPrefix(l, prefix) || !refRE.MatchString(l) {
+			t.Errorf("line %d = %q, want %q… (ref …)", i, l, prefix)
+		}
+	}
+	if !strings.Contains(res.act.SMTPReply, "[attachment-unencrypted]") || !strings.Contains(res.act.SMTPReply, "[recipient-domain-") {
+		t.Errorf("reply does not name both rules: %q", res.act.SMTPReply)
+	}
+}
+
+// A sender cannot forge the verdict: every X-Sendguard-Verdict field the
+// client sent is deleted (the last first), and the message is judged by
+// what it holds.
+func TestForgedVerdictHeader(t *testing.T) {
+	h := start(t, nil)
+	forged := "X-Sendguard-Verdict: pass\r\nx-sendguard-verdict:pass; ref=fake\r\n"
+	res := h.send("taro@example.co.jp", []string{"someone@abc-trading.co.jp"}, forged+plainMail)
+	if res.act.Type != gomilter.ActionAccept {
+		t.Fatalf("got %v, want accept", res.act)
+	}
+	var got []string
+	for _, m := range res.mods {
+		switch m.Type {
+		case gomilter.ActionChangeHeader:
+			got = append(got, fmt.Sprintf("change %d %s=%q", m.HeaderIndex, m.HeaderName, m.HeaderValue))
+		case gomilter.ActionAddHeader:
+			got = append(got, fmt.Sprintf("add %s=%q", m.HeaderName, strings.TrimSpace(m.HeaderValue)))
+		default:
+			got = append(got, m.String())
+		}
+	}
+	ref := h.auditLines()[0]["ref"]
+	want := []string{
+		`change 2 X-Sendguard-Verdict=""`,
+		`change 1 X-Sendguard-Verdict=""`,
+		fmt.Sprintf(`add X-Sendguard-Verdict="flag; rules=recipient-domain-unverified; ref=%s"`, ref),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("changes\n got %q\nwant %q", got, want)
+	}
+
+	// A forged pass header does not save a message that breaks the rules.
+	res = h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, forged+csvMail)
+	if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, "[attachment-unencrypted]") {
+		t.Errorf("forged pass header: got %v %q, want the reject", res.act, res.act.SMTPReply)
+	}
+}
+
+// Header values reach the policy as they were on the wire: a boundary
+// given on a folded continuation line is found, so the attachment behind
+// it is judged (a milter that lost the folding would see no attachment).
+func TestFoldedHeaderKept(t *testing.T) {
+	h := start(t, nil)
+	msg := strings.Replace(csvMail, "Content-Type: multipart/mixed;\r\n boundary=\"b\"", "Content-Type: multipart/mixed;\r\n\tboundary=\"b\";\r\n  charset=us-ascii", 1)
+	res := h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, msg)
+	if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, `"meibo.csv"`) {
+		t.Errorf("got %v %q, want the attachment rejected", res.act, res.act.SMTPReply)
+	}
+}
+
+// A message over max_message_bytes is refused with 552 5.3.4, and only up
+// to the limit is ever spooled.
+func TestTooLarge(t *testing.T) {
+	h := start(t, func(c *milter.Config) { c.MaxMessageBytes = 20000 })
+	big := plainMail + strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n", 2000)
+	res := h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, big)
+	if res.act.Type != gomilter.ActionRejectWithCode || res.act.SMTPCode != 552 || !strings.HasPrefix(res.act.SMTPReply, "552 5.3.4 Message too big") {
+		t.Fatalf("got %v %q, want 552 5.3.4", res.act, res.act.SMTPReply)
+	}
+	audit := h.auditLines()[0]
+	if audit["result"] != "rejected" || audit["detail"] != "message too large" || audit["size"].(float64) > 20000 {
+		t.Errorf("audit line %v", audit)
+	}
+	h.waitSpoolEmpty()
+}
+
+// A large message is spooled to a temporary file, not held in memory, and
+// the file is gone once the message is judged.
+func TestLargeMessageSpoolsToDisk(t *testing.T) {
+	h := start(t, func(c *milter.Config) { c.MaxMessageBytes = 16 << 20 })
+	s := h.session()
+	defer s.Close()
+	h.ok(s.Mail("taro@example.co.jp", ""))
+	h.ok(s.Rcpt("bob@partner.example.com", ""))
+	h.ok(s.DataStart())
+	head, body, _ := strings.Cut(plainMail, "\r\n\r\n")
+	for _, f := range fields(head) {
+		name, value, _ := strings.Cut(f, ":")
+		h.ok(s.HeaderField(name, value, nil))
+	}
+	h.ok(s.HeaderEnd())
+	h.ok(s.BodyChunk([]byte(body)))
+	line := []byte(strings.Repeat("x", 998) + "\r\n")
+	chunk := []byte(strings.Repeat(string(line), 60)) // 60 KB
+	for range 150 {                                   // 9 MB
+		h.ok(s.BodyChunk(chunk))
+	}
+	// In flight, the message is in one temporary file.
+	h.waitSpoolFiles(1)
+	_, act, err := s.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.Type != gomilter.ActionAccept {
+		t.Errorf("got %v, want accept", act)
+	}
+	if size := h.auditLines()[0]["size"].(float64); size < 9_000_000 {
+		t.Errorf("audit size %v, want the whole message", size)
+	}
+	h.waitSpoolEmpty()
+}
+
+// A message the MTA aborts (RSET, a client gone) leaves no temporary file,
+// and the next message on the connection is judged on its own.
+func TestAbortThenNextMessage(t *testing.T) {
+	h := start(t, func(c *milter.Config) { c.MaxMessageBytes = 16 << 20 })
+	s := h.session()
+	defer s.Close()
+	h.ok(s.Mail("taro@example.co.jp", ""))
+	h.ok(s.Rcpt("bob@partner.example.com", ""))
+	h.ok(s.DataStart())
+	h.ok(s.HeaderField("Subject", " x", nil))
+	h.ok(s.HeaderEnd())
+	h.ok(s.BodyChunk([]byte(strings.Repeat("y", 60000))))
+	h.ok(s.BodyChunk([]byte(strings.Repeat("y", 60000))))
+	if err := s.Abort(nil); err != nil {
+		t.Fatal(err)
+	}
+	h.waitSpoolEmpty()
+	res := h.sendOn(s, "taro@example.co.jp", []string{"bob@partner.example.com"}, csvMail)
+	if res.act.Type != gomilter.ActionRejectWithCode {
+		t.Errorf("next message: got %v, want reject", res.act)
+	}
+	if n := len(h.auditLines()); n != 1 {
+		t.Errorf("want one audit line (the aborted message is not judged), got %d", n)
+	}
+	res = h.sendOn(s, "taro@example.co.jp", []string{"bob@partner.example.com"}, plainMail)
+	if res.act.Type != gomilter.ActionAccept {
+		t.Errorf("third message: got %v, want accept", res.act)
+	}
+	lines := h.auditLines()
+	if lines[0]["ref"] == lines[1]["ref"] {
+		t.Errorf("two messages share the reference %v", lines[0]["ref"])
+	}
+	h.waitSpoolEmpty()
+}
+
+// An MTA that goes away in the middle of a message leaves no temporary
+// file behind.
+func TestConnectionLostMidMessage(t *testing.T) {
+	h := start(t, func(c *milter.Config) { c.MaxMessageBytes = 16 << 20 })
+	s := h.session()
+	h.ok(s.Mail("taro@example.co.jp", ""))
+	h.ok(s.Rcpt("bob@partner.example.com", ""))
+	h.ok(s.DataStart())
+	h.ok(s.HeaderField("Subject", " x", nil))
+	h.ok(s.HeaderEnd())
+	for range 5 {
+		h.ok(s.BodyChunk([]byte(strings.Repeat("z", 60000))))
+	}
+	h.waitSpoolFiles(1)
+	s.Close()
+	h.waitSpoolEmpty()
+	if n := len(h.auditLines()); n != 0 {
+		t.Errorf("an unfinished message was judged: %d audit lines", n)
+	}
+}
