@@ -12,6 +12,8 @@ type Config struct {
 	Password    PasswordConfig        `toml:"password"`
 	Recipients  RecipientsConfig      `toml:"recipients"`
 	Links       LinksConfig           `toml:"links"`
+	// PersonalData is [personal_data]: rule personal-data-in-body.
+	PersonalData PersonalDataConfig `toml:"personal_data"`
 
 	// ExplainTemplates overrides explanation texts: rule id → language →
 	// part → Go text/template. It is read from [explain.templates] by the

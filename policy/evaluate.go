@@ -142,6 +142,11 @@ func (p *Policy) Evaluate(ctx context.Context, env Envelope, msg io.ReaderAt, si
 	for _, f := range p.recipientFindings(ctx, env, m, texts, applies) {
 		v.add(f)
 	}
+	if r := applies(RulePersonalData); r != nil && (r.action != Pass || len(p.personal.actions) > 0) {
+		for _, f := range p.personalFindings(m, texts, r) {
+			v.add(f)
+		}
+	}
 	for i, f := range v.Findings {
 		v.Findings[i] = p.explain(f)
 	}

@@ -32,6 +32,7 @@ type Policy struct {
 	recipients       *recipient.Classifier
 	links            *links.Classifier
 	exposedThreshold int
+	personal         personalData
 }
 
 type rule struct {
@@ -81,6 +82,7 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 	p.compileLimits(cfg.Limits, &issues)
 	p.compileAttachments(cfg.Attachments, &issues)
 	p.password = compilePassword(cfg.Password, issues.errorf)
+	p.personal = compilePersonalData(cfg.PersonalData, issues.errorf, issues.warnf)
 	p.compileTemplates(cfg.ExplainTemplates, &issues)
 	p.compileExemptTypes(cfg.Attachments, &issues)
 

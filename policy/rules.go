@@ -12,6 +12,7 @@ const (
 	RuleRecipientsExposed     = "recipients-exposed"
 	RuleLinkFileSharing       = "link-file-sharing"
 	RuleLinkOnlineService     = "link-online-service"
+	RulePersonalData          = "personal-data-in-body"
 )
 
 // Scope says which messages a rule applies to.
@@ -54,6 +55,7 @@ var ruleDefaults = map[string]ruleDefault{
 	RuleRecipientsExposed:     {Reject, ScopeExternal, true, false},
 	RuleLinkFileSharing:       {Flag, ScopeExternal, true, false},
 	RuleLinkOnlineService:     {Flag, ScopeExternal, true, false},
+	RulePersonalData:          {Reject, ScopeExternal, true, false},
 }
 
 // RuleIDs returns every known rule id in a stable order.
@@ -62,6 +64,6 @@ func RuleIDs() []string {
 		RuleAttachmentUnencrypted, RuleAttachmentUnscannable, RulePasswordInBody,
 		RuleDomainUnverified, RuleDomainLookalike, RuleDomainAnonymous,
 		RuleDomainUnresolvable, RuleRecipientsExposed, RuleLinkFileSharing,
-		RuleLinkOnlineService,
+		RuleLinkOnlineService, RulePersonalData,
 	}
 }

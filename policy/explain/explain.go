@@ -26,6 +26,7 @@
 //	recipients-exposed            short account     ""                                            Count, Threshold
 //	link-file-sharing             link host         ""                                            Service
 //	link-online-service           host or domain    "", mail-in                                   Service
+//	personal-data-in-body         kind or pattern   my-number, card, people-list, pattern         Kind, Count, Masked, Where, Name
 //
 // Each file in templates/ describes its keys at the top. Articles are
 // shared templates: {{template "article.6-2.ja"}}.
@@ -107,6 +108,7 @@ var rules = []struct {
 	{"recipients-exposed", []string{""}},
 	{"link-file-sharing", []string{""}},
 	{"link-online-service", []string{"", VariantMailIn}},
+	{"personal-data-in-body", []string{"my-number", "card", "people-list", "pattern"}},
 }
 
 // Rules returns the rule ids the catalog has texts for, in a stable order.

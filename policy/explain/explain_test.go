@@ -74,6 +74,14 @@ var goldenCases = []goldenCase{
 		Detail: map[string]string{"Service": "Google Docs"}}},
 	{explain.Input{Rule: "link-online-service", Variant: explain.VariantMailIn, Evidence: "m.evernote.com",
 		Detail: map[string]string{"Service": "Evernote"}}},
+	{explain.Input{Rule: "personal-data-in-body", Variant: "my-number", Evidence: "マイナンバー",
+		Detail: map[string]string{"Kind": "my-number", "Count": "3", "Masked": "1234****18, 9876****93, 2345****21", "Where": "plain"}}},
+	{explain.Input{Rule: "personal-data-in-body", Variant: "card", Action: "flag", Evidence: "クレジットカード番号",
+		Detail: map[string]string{"Kind": "card", "Count": "1", "Masked": "4111****11", "Where": "html"}}},
+	{explain.Input{Rule: "personal-data-in-body", Variant: "people-list", Evidence: "個人の連絡先一覧",
+		Detail: map[string]string{"Kind": "people-list", "Count": "6", "Masked": "0901****78, 0802****89, 0703****90", "Where": "attachment"}}},
+	{explain.Input{Rule: "personal-data-in-body", Variant: "pattern", Evidence: "会員番号",
+		Detail: map[string]string{"Kind": "pattern", "Name": "会員番号", "Count": "4", "Masked": "M123****78", "Where": "subject"}}},
 	{explain.Input{Rule: "no-such-rule-yet", Evidence: "something"}},
 }
 
@@ -156,6 +164,7 @@ func TestTextShape(t *testing.T) {
 		"recipients-exposed":            "第6-1",
 		"link-file-sharing":             "第6-3",
 		"link-online-service":           "第7",
+		"personal-data-in-body":         "第6-2",
 	}
 	if len(articles) != len(explain.Rules()) {
 		t.Fatalf("articles table covers %d rules, catalog %d", len(articles), len(explain.Rules()))
