@@ -41,7 +41,17 @@ func toSet(words []string) map[string]bool {
 	return m
 }
 
-func isKanji(r rune) bool    { return unicode.Is(unicode.Han, r) || r == '々' }
+// isKanji reports whether r is a kanji: the common CJK blocks first, the
+// rest of the Han script after.
+func isKanji(r rune) bool {
+	switch {
+	case r < 0x3400:
+		return r == '々'
+	case r <= 0x4DBF || (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0xF900 && r <= 0xFAFF):
+		return true
+	}
+	return r > 0xFFFF && unicode.Is(unicode.Han, r)
+}
 func isHiragana(r rune) bool { return r >= 0x3041 && r <= 0x309F }
 func isKatakana(r rune) bool { return (r >= 0x30A1 && r <= 0x30FA) || r == 'ー' }
 

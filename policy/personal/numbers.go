@@ -1,7 +1,5 @@
 package personal
 
-import "strings"
-
 // Keywords (lower case) that make a single number a マイナンバー or a card
 // number, and labels that say a grouped number is something else.
 var (
@@ -53,11 +51,12 @@ func isAlnum(c byte) bool {
 // an amount with thousands separators, a date or a path.
 func nextNumber(text string, i int, nm *number) (int, bool) {
 	for i < len(text) {
-		j := strings.IndexAny(text[i:], "0123456789")
-		if j < 0 {
-			return len(text), false
+		for i < len(text) && !isDigit(text[i]) {
+			i++
 		}
-		i += j
+		if i == len(text) {
+			return i, false
+		}
 		start := i
 		ok := true
 		if start > 0 {

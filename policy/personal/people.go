@@ -65,14 +65,13 @@ func scanPeople(text string) (int, []string) {
 			}
 			continue
 		}
-		if isHeader(line) {
+		if mayBeHeader(line) && isHeader(line) {
 			endRun()
 			gap = 0
 			nameCol, birthCol = true, anyKeyword(line, birthWords)
 			continue
 		}
-		birth := birthCol || anyKeyword(line, birthWords)
-		masked, contact := findContact(line, birth)
+		raw, contact := findContact(line, birthCol)
 		if label := nameLabel(line); label {
 			labelPending = 5
 		}
@@ -80,7 +79,7 @@ func scanPeople(text string) (int, []string) {
 			labelled++
 			labelPending = 0
 			if len(labelMasked) < maxMasked {
-				labelMasked = append(labelMasked, masked)
+				labelMasked = append(labelMasked, maskContact(raw))
 			}
 		} else if labelPending > 0 {
 			labelPending--
@@ -93,7 +92,7 @@ func scanPeople(text string) (int, []string) {
 				seen[line] = true
 				run++
 				if len(runMasked) < maxMasked {
-					runMasked = append(runMasked, masked)
+					runMasked = append(runMasked, maskContact(raw))
 				}
 			}
 			gap = 0
@@ -109,6 +108,11 @@ func scanPeople(text string) (int, []string) {
 		return labelled, labelMasked
 	}
 	return best, bestMasked
+}
+
+// mayBeHeader is a cheap test before isHeader: a header names a name column.
+func mayBeHeader(line string) bool {
+	return strings.Contains(line, "名") || strings.Contains(line, "フリガナ") || strings.Contains(line, "ふりがな") || containsFold(line, "name")
 }
 
 // splitCells splits a line into cells at commas, tabs, bars and spaces.
@@ -172,8 +176,9 @@ func hasWords(line string) bool {
 
 // findContact finds a phone number, postal address, birth date (when the
 // line or its column says so) or personal e-mail address in the line and
-// returns it masked.
-func findContact(line string, birth bool) (string, bool) {
+// returns it as maskContact masks it: digits, "〒ddd", a prefecture, "@domain"
+// or "date".
+func findContact(line string, birthCol bool) (string, bool) {
 	if m, ok := findPhone(line); ok {
 		return m, true
 	}
@@ -183,12 +188,19 @@ func findContact(line string, birth bool) (string, bool) {
 	if m, ok := findPersonalMail(line); ok {
 		return m, true
 	}
-	if birth {
-		if m, ok := findDate(line); ok {
-			return m, true
-		}
+	if m, ok := findDate(line); ok && (birthCol || anyKeyword(line, birthWords)) {
+		return m, true
 	}
 	return "", false
+}
+
+// maskContact masks what findContact returned: phone digits as Mask does,
+// the rest is already a mask.
+func maskContact(raw string) string {
+	if raw != "" && isDigit(raw[0]) {
+		return Mask(raw)
+	}
+	return raw
 }
 
 // findPhone finds a Japanese phone number: 0 and nine or ten more digits in
@@ -235,12 +247,12 @@ func findPhone(line string) (string, bool) {
 		digits := d[:n]
 		if intl {
 			if n == 9 || n == 10 {
-				return Mask("0" + string(digits)), true
+				return "0" + string(digits), true
 			}
 			continue
 		}
 		if (n == 10 || n == 11) && digits[0] == '0' && digits[1] != '0' {
-			return Mask(string(digits)), true
+			return string(digits), true
 		}
 	}
 	return "", false
