@@ -26,6 +26,7 @@ func (f *File) check() Errors {
 	f.checkExposure(add, func(key, format string, args ...any) {
 		f.Warnings = append(f.Warnings, Error{File: f.Path, Line: f.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
 	})
+	f.checkMilter(add)
 	s := f.Server
 	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
 		add("server.listen", "not host:port: %q", s.Listen)

@@ -28,6 +28,8 @@ type File struct {
 	Report   Report   `toml:"report"`
 	// Incidents is where security incident notices go (遵守事項 第2).
 	Incidents Incidents `toml:"incidents"`
+	// Milter is the milter listener (off unless listen is set).
+	Milter Milter `toml:"milter"`
 	// PolicyRef names a separate policy file; when set, the policy sections
 	// ([domains], [rules.*], [limits], [attachments]) are read from it.
 	PolicyRef PolicyRef `toml:"policy"`
