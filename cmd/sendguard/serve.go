@@ -87,10 +87,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	mil, err := startMilter(f, g)
+	if err != nil {
+		l.Close()
+		return err
+	}
 	adminAddr, stopAdmin, err := startAdmin(f.Admin, g.metrics, &readiness{up: &g.upstream},
 		func() bool { return g.policy.Load() != nil }, logger)
 	if err != nil {
 		l.Close()
+		mil.close()
 		return err
 	}
 	defer stopAdmin()
@@ -105,6 +111,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	for {
 		select {
 		case err := <-done:
+			mil.close()
 			return err
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
@@ -113,7 +120,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			logger.Info("shutting down: sessions in flight may finish", "signal", sig.String(), "grace", shutdownGrace.String())
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			milterStopped := make(chan struct{})
+			go func() { mil.stop(ctx, logger); close(milterStopped) }()
 			err := srv.Shutdown(ctx)
+			<-milterStopped
 			cancel()
 			if err != nil {
 				logger.Warn("shutdown deadline reached: remaining sessions were told 421 4.3.2", "error", err.Error())
@@ -206,6 +216,9 @@ func restartOnlyChanges(old, new *config.File) []string {
 	}
 	if old.Admin != new.Admin {
 		keys = append(keys, "admin")
+	}
+	if old.Milter != new.Milter {
+		keys = append(keys, "milter")
 	}
 	if old.Log != new.Log {
 		keys = append(keys, "log")

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/sendguard/sendguard/config"
+	"github.com/sendguard/sendguard/milter"
+)
+
+// milterListener is the running milter listener of serve, or nil when
+// [milter] listen is "".
+type milterListener struct {
+	srv  *milter.Server
+	done chan error
+}
+
+// startMilter opens [milter] listen and serves the MTA's milter connections
+// with the gateway's policy (reloaded with it), metrics, audit log and
+// incident notifier. It returns nil when the milter is off.
+func startMilter(f *config.File, g *gateway) (*milterListener, error) {
+	if f.Milter.Listen == "" {
+		return nil, nil
+	}
+	addr := f.Milter.Listen
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		addr = "unix:" + f.Resolve(path)
+	}
+	l, err := milter.Listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	s := f.Server
+	srv := milter.New(milter.Config{
+		Hostname:         s.Hostname,
+		MaxMessageBytes:  s.MaxMessageBytes,
+		SpoolDir:         f.Resolve(s.SpoolDir),
+		SpoolMemoryBytes: s.SpoolMemoryBytes,
+		IdleTimeout:      s.CommandTimeout.Duration + s.DataTimeout.Duration,
+		EvalTimeout:      s.DataTimeout.Duration,
+		Policy:           g.policy.Load,
+		Log:              g.log.With("listener", "milter"),
+		Audit:            g.audit,
+		Metrics:          g.metrics,
+		Incidents:        g.incidents,
+	})
+	m := &milterListener{srv: srv, done: make(chan error, 1)}
+	go func() { m.done <- srv.Serve(l) }()
+	g.log.Info("sendguard milter listening", "address", l.Addr().String())
+	return m, nil
+}
+
+// stop ends the milter listener: no new connection is taken, and the open
+// ones may go on until the MTA closes them (Postfix does when its SMTP
+// session ends) or ctx ends; then they are closed, and the MTA applies its
+// milter_default_action to messages still in flight.
+func (m *milterListener) stop(ctx context.Context, log *slog.Logger) {
+	if m == nil {
+		return
+	}
+	if err := m.srv.Shutdown(ctx); err != nil {
+		log.Warn("milter shutdown deadline reached: open milter connections were closed", "error", err.Error())
+	}
+	if err := <-m.done; err != nil {
+		log.Error("milter listener", "error", err.Error())
+	}
+}
+
+// close ends the milter listener and its connections at once (serve is
+// failing).
+func (m *milterListener) close() {
+	if m == nil {
+		return
+	}
+	m.srv.Close()
+	<-m.done
+}
