@@ -138,15 +138,15 @@ type rarArchive struct {
 }
 
 // parseRAR reads the block headers of a RAR4 or RAR5 archive.
-func (s *scanner) parseRAR(r io.ReaderAt, size int64) (*rarArchive, string) {
+func (s *scanner) parseRAR(r io.ReaderAt, size int64) (*rarArchive, error) {
 	head, err := readAt(r, size, 0, min(size, 8))
 	switch {
 	case err != nil:
-		return nil, fmt.Sprintf("RAR signature: %v", err)
+		return nil, fmt.Errorf("RAR signature: %v", err)
 	case bytes.HasPrefix(head, magicRAR5):
 		return s.parseRAR5(r, size)
 	case bytes.HasPrefix(head, magicRAR4):
 		return s.parseRAR4(r, size)
 	}
-	return nil, "RAR signature is missing"
+	return nil, errors.New("RAR signature is missing")
 }

@@ -18,8 +18,8 @@ func (s *scanner) inspectRAR(r io.ReaderAt, size int64, depth int) Result {
 	if a != nil {
 		res.Notes = a.notes
 	}
-	if reason != "" {
-		res.Unscannable = reason
+	if reason != nil {
+		res.Unscannable = reason.Error()
 		return res
 	}
 	if a.hdrEnc {
@@ -38,7 +38,7 @@ func (s *scanner) inspectRAR(r io.ReaderAt, size int64, depth int) Result {
 		}
 		plain, problem := s.rarClaim(r, size, e)
 		switch {
-		case problem != "":
+		case problem != nil:
 			res.Unscannable = fmt.Sprintf("RAR entry %q %s", e.name, problem)
 			return res
 		case plain:

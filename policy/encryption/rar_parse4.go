@@ -8,38 +8,39 @@ import (
 	"bytes"
 	"crypto/aes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"unicode/utf16"
 )
 
-func (s *scanner) parseRAR4(r io.ReaderAt, size int64) (*rarArchive, string) {
+func (s *scanner) parseRAR4(r io.ReaderAt, size int64) (*rarArchive, error) {
 	a := &rarArchive{}
 	pos := int64(len(magicRAR4))
 	files := 0
 	for first := true; ; first = false {
 		if pos == size {
 			a.notes = append(a.notes, "no end-of-archive block (RAR 2.x, or truncated at a block boundary)")
-			return a, ""
+			return a, nil
 		}
 		base, err := readAt(r, size, pos, 7)
 		if err != nil {
-			return a, fmt.Sprintf("RAR block header at offset %d is truncated", pos)
+			return a, fmt.Errorf("RAR block header at offset %d is truncated", pos)
 		}
 		typ, flags, hsize := base[2], binary.LittleEndian.Uint16(base[3:5]), int64(binary.LittleEndian.Uint16(base[5:7]))
 		if hsize < 7 {
-			return a, fmt.Sprintf("RAR block header at offset %d is corrupt (size %d)", pos, hsize)
+			return a, fmt.Errorf("RAR block header at offset %d is corrupt (size %d)", pos, hsize)
 		}
 		if first && typ != rar4Main {
-			return a, "RAR archive header is missing"
+			return a, errors.New("RAR archive header is missing")
 		}
 		if !s.charge(hsize) {
-			return a, fmt.Sprintf("RAR headers exceed the %d-byte limit", s.lim.MaxBytes)
+			return a, fmt.Errorf("RAR headers exceed the %d-byte limit", s.lim.MaxBytes)
 		}
 		h, err := readAt(r, size, pos, hsize)
 		if err != nil {
-			return a, fmt.Sprintf("RAR block header at offset %d is truncated", pos)
+			return a, fmt.Errorf("RAR block header at offset %d is truncated", pos)
 		}
 		crc := uint16(crc32.ChecksumIEEE(h[2:]))
 		crcOK := crc == binary.LittleEndian.Uint16(h[0:2]) || typ == rar4Sign || typ == rar4AV
@@ -47,10 +48,10 @@ func (s *scanner) parseRAR4(r io.ReaderAt, size int64) (*rarArchive, string) {
 		switch typ {
 		case rar4Main:
 			if !first {
-				return a, fmt.Sprintf("RAR archive has a second archive header at offset %d", pos)
+				return a, fmt.Errorf("RAR archive has a second archive header at offset %d", pos)
 			}
 			if hsize < rar4MainLen {
-				return a, "RAR archive header is corrupt (too short)"
+				return a, errors.New("RAR archive header is corrupt (too short)")
 			}
 			if !crcOK && flags&rar4MainComment != 0 { // an old comment inside the header
 				crcOK = uint16(crc32.ChecksumIEEE(h[2:rar4MainLen])) == binary.LittleEndian.Uint16(h[0:2])
@@ -60,8 +61,8 @@ func (s *scanner) parseRAR4(r io.ReaderAt, size int64) (*rarArchive, string) {
 			}
 		case rar4File, rar4NewSub:
 			e, reason := parseRAR4File(h, flags)
-			if reason != "" {
-				return a, fmt.Sprintf("RAR file header at offset %d is corrupt: %s", pos, reason)
+			if reason != nil {
+				return a, fmt.Errorf("RAR file header at offset %d is corrupt: %s", pos, reason)
 			}
 			e.service = typ == rar4NewSub
 			e.dataOff = pos + hsize
@@ -69,53 +70,53 @@ func (s *scanner) parseRAR4(r io.ReaderAt, size int64) (*rarArchive, string) {
 			if !e.service {
 				files++
 				if files > s.lim.MaxEntries {
-					return a, fmt.Sprintf("RAR archive has more than %d entries", s.lim.MaxEntries)
+					return a, fmt.Errorf("RAR archive has more than %d entries", s.lim.MaxEntries)
 				}
 			}
 			a.entries = append(a.entries, e)
 		case rar4End, rar4Comment, rar4AV, rar4Sub, rar4Protect, rar4Sign:
 			if flags&rar4LongBlock != 0 {
 				if hsize < 11 {
-					return a, fmt.Sprintf("RAR block header at offset %d is corrupt (too short)", pos)
+					return a, fmt.Errorf("RAR block header at offset %d is corrupt (too short)", pos)
 				}
 				dataLen = int64(binary.LittleEndian.Uint32(h[7:11]))
 			}
 		default:
-			return a, fmt.Sprintf("RAR block at offset %d has an unknown type %#x", pos, typ)
+			return a, fmt.Errorf("RAR block at offset %d has an unknown type %#x", pos, typ)
 		}
 		if !crcOK {
-			return a, fmt.Sprintf("RAR header CRC mismatch at offset %d (corrupt)", pos)
+			return a, fmt.Errorf("RAR header CRC mismatch at offset %d (corrupt)", pos)
 		}
 		next := pos + hsize + dataLen
 		if dataLen < 0 || next > size || next < pos {
 			if n := len(a.entries); n > 0 && typ != rar4Main && typ != rar4End && a.entries[n-1].dataOff == pos+hsize {
-				return a, fmt.Sprintf("RAR entry %q extends past the end of the file (truncated, or one volume of a split archive)", a.entries[n-1].name)
+				return a, fmt.Errorf("RAR entry %q extends past the end of the file (truncated, or one volume of a split archive)", a.entries[n-1].name)
 			}
-			return a, fmt.Sprintf("RAR block at offset %d extends past the end of the file (truncated)", pos)
+			return a, fmt.Errorf("RAR block at offset %d extends past the end of the file (truncated)", pos)
 		}
 		if typ == rar4Main && flags&rar4MainPassword != 0 {
 			a.hdrEnc, a.encAt = true, next
 			if size-next < rar4SaltLen+aes.BlockSize {
-				return a, "RAR encrypted headers are truncated"
+				return a, errors.New("RAR encrypted headers are truncated")
 			}
 			salt, _ := readAt(r, size, next, rar4SaltLen)
 			a.salt = salt
-			return a, ""
+			return a, nil
 		}
 		pos = next
 		if typ == rar4End {
 			if pos < size {
-				return a, fmt.Sprintf("RAR archive has %d bytes after its end (appended data)", size-pos)
+				return a, fmt.Errorf("RAR archive has %d bytes after its end (appended data)", size-pos)
 			}
-			return a, ""
+			return a, nil
 		}
 	}
 }
 
 // parseRAR4File reads a RAR4 file or service header h (the whole header).
-func parseRAR4File(h []byte, flags uint16) (e rarEntry, problem string) {
+func parseRAR4File(h []byte, flags uint16) (e rarEntry, problem error) {
 	if len(h) < rar4FileLen {
-		return e, "too short"
+		return e, errors.New("too short")
 	}
 	packLow := uint64(binary.LittleEndian.Uint32(h[7:11]))
 	unpLow := uint64(binary.LittleEndian.Uint32(h[11:15]))
@@ -127,26 +128,26 @@ func parseRAR4File(h []byte, flags uint16) (e rarEntry, problem string) {
 	var packHigh, unpHigh uint64
 	if flags&rar4FileLarge != 0 {
 		if len(h) < off+8 {
-			return e, "too short"
+			return e, errors.New("too short")
 		}
 		packHigh = uint64(binary.LittleEndian.Uint32(h[off : off+4]))
 		unpHigh = uint64(binary.LittleEndian.Uint32(h[off+4 : off+8]))
 		off += 8
 	}
 	if len(h) < off+nameLen {
-		return e, "the name runs past the header"
+		return e, errors.New("the name runs past the header")
 	}
 	name := h[off : off+nameLen]
 	off += nameLen
 	if flags&rar4FileSalt != 0 {
 		if len(h) < off+rar4SaltLen {
-			return e, "the salt runs past the header"
+			return e, errors.New("the salt runs past the header")
 		}
 		e.salt = append([]byte(nil), h[off:off+rar4SaltLen]...)
 	}
 	pack := packHigh<<32 | packLow
 	if pack > 1<<62 {
-		return e, "impossible packed size"
+		return e, errors.New("impossible packed size")
 	}
 	e.dataLen = int64(pack)
 	e.size = unpHigh<<32 | unpLow
@@ -170,7 +171,7 @@ func parseRAR4File(h []byte, flags uint16) (e rarEntry, problem string) {
 			e.method = "RAR 1.5 cipher"
 		}
 	}
-	return e, ""
+	return e, nil
 }
 
 func rar4MethodName(m byte) string {

@@ -72,33 +72,33 @@ type rar5Block struct {
 }
 
 // readRAR5Block reads the block header at pos.
-func (s *scanner) readRAR5Block(r io.ReaderAt, size, pos int64) (b rar5Block, problem string) {
+func (s *scanner) readRAR5Block(r io.ReaderAt, size, pos int64) (b rar5Block, problem error) {
 	pre, err := readAt(r, size, pos, min(size-pos, 7))
 	if err != nil || len(pre) < 5 {
-		return b, "is truncated"
+		return b, errors.New("is truncated")
 	}
 	sr := &rar5Reader{b: pre[4:]}
 	hsize := sr.vint()
 	if sr.err != nil || hsize == 0 || hsize > rar5MaxHeader {
-		return b, "is corrupt (header size)"
+		return b, errors.New("is corrupt (header size)")
 	}
 	sizeLen := int64(len(pre) - 4 - len(sr.b))
 	b.totalLen = 4 + sizeLen + int64(hsize)
 	if !s.charge(b.totalLen) {
-		return b, fmt.Sprintf("exceeds the %d-byte limit", s.lim.MaxBytes)
+		return b, fmt.Errorf("exceeds the %d-byte limit", s.lim.MaxBytes)
 	}
 	h, err := readAt(r, size, pos, b.totalLen)
 	if err != nil {
-		return b, "is truncated"
+		return b, errors.New("is truncated")
 	}
 	if crc32.ChecksumIEEE(h[4:]) != binary.LittleEndian.Uint32(h[0:4]) {
-		return b, "has a CRC mismatch (corrupt)"
+		return b, errors.New("has a CRC mismatch (corrupt)")
 	}
 	return b, b.parse(h[4+sizeLen:])
 }
 
 // parse reads the common fields of a header body.
-func (b *rar5Block) parse(body []byte) string {
+func (b *rar5Block) parse(body []byte) error {
 	rd := &rar5Reader{b: body}
 	b.typ = rd.vint()
 	b.flags = rd.vint()
@@ -110,40 +110,40 @@ func (b *rar5Block) parse(body []byte) string {
 		dataLen = rd.vint()
 	}
 	if rd.err != nil {
-		return "is corrupt: " + rd.err.Error()
+		return errors.New("is corrupt: " + rd.err.Error())
 	}
 	if extraLen > uint64(len(rd.b)) {
-		return "is corrupt (extra area size)"
+		return errors.New("is corrupt (extra area size)")
 	}
 	if dataLen > 1<<62 {
-		return "is corrupt (data size)"
+		return errors.New("is corrupt (data size)")
 	}
 	b.extra = rd.b[uint64(len(rd.b))-extraLen:]
 	b.body = &rar5Reader{b: rd.b[:uint64(len(rd.b))-extraLen]}
 	b.dataLen = int64(dataLen)
-	return ""
+	return nil
 }
 
-func (s *scanner) parseRAR5(r io.ReaderAt, size int64) (*rarArchive, string) {
+func (s *scanner) parseRAR5(r io.ReaderAt, size int64) (*rarArchive, error) {
 	a := &rarArchive{v5: true}
 	pos := int64(len(magicRAR5))
 	files := 0
 	for n := 0; ; n++ {
 		if pos == size {
-			return a, "RAR archive is truncated (no end-of-archive block)"
+			return a, errors.New("RAR archive is truncated (no end-of-archive block)")
 		}
 		b, problem := s.readRAR5Block(r, size, pos)
-		if problem != "" {
-			return a, fmt.Sprintf("RAR block header at offset %d %s", pos, problem)
+		if problem != nil {
+			return a, fmt.Errorf("RAR block header at offset %d %s", pos, problem)
 		}
 		next := pos + b.totalLen + b.dataLen
 		if next > size || next < pos {
-			return a, fmt.Sprintf("RAR block at offset %d extends past the end of the file (truncated, or one volume of a split archive)", pos)
+			return a, fmt.Errorf("RAR block at offset %d extends past the end of the file (truncated, or one volume of a split archive)", pos)
 		}
 		switch b.typ {
 		case rar5Encryption:
 			if n != 0 {
-				return a, fmt.Sprintf("RAR archive encryption header at offset %d is not the first block", pos)
+				return a, fmt.Errorf("RAR archive encryption header at offset %d is not the first block", pos)
 			}
 			version := b.body.vint()
 			flags := b.body.vint()
@@ -155,49 +155,49 @@ func (s *scanner) parseRAR5(r io.ReaderAt, size int64) (*rarArchive, string) {
 			}
 			switch {
 			case b.body.err != nil:
-				return a, "RAR archive encryption header is corrupt"
+				return a, errors.New("RAR archive encryption header is corrupt")
 			case version != 0:
-				return a, fmt.Sprintf("RAR archive encryption version %d is not supported", version)
+				return a, fmt.Errorf("RAR archive encryption version %d is not supported", version)
 			}
 			a.hdrEnc, a.encAt, a.salt, a.kdf, a.check = true, next, salt, int(kdf[0]), check
 			if size-next < 2*aes.BlockSize {
-				return a, "RAR encrypted headers are truncated"
+				return a, errors.New("RAR encrypted headers are truncated")
 			}
-			return a, ""
+			return a, nil
 		case rar5Main:
 			if n != 0 {
-				return a, fmt.Sprintf("RAR archive has a second archive header at offset %d", pos)
+				return a, fmt.Errorf("RAR archive has a second archive header at offset %d", pos)
 			}
 			if flags := b.body.vint(); flags&rar5MainVolume != 0 {
 				a.notes = append(a.notes, "one volume of a multi-volume archive")
 			}
 		case rar5File, rar5Service:
 			if n == 0 {
-				return a, "RAR archive header is missing"
+				return a, errors.New("RAR archive header is missing")
 			}
 			e, problem := parseRAR5File(&b)
-			if problem != "" {
-				return a, fmt.Sprintf("RAR file header at offset %d is corrupt: %s", pos, problem)
+			if problem != nil {
+				return a, fmt.Errorf("RAR file header at offset %d is corrupt: %s", pos, problem)
 			}
 			e.service = b.typ == rar5Service
 			e.dataOff, e.dataLen = pos+b.totalLen, b.dataLen
 			if !e.service {
 				files++
 				if files > s.lim.MaxEntries {
-					return a, fmt.Sprintf("RAR archive has more than %d entries", s.lim.MaxEntries)
+					return a, fmt.Errorf("RAR archive has more than %d entries", s.lim.MaxEntries)
 				}
 			}
 			a.entries = append(a.entries, e)
 		case rar5End:
 			if n == 0 {
-				return a, "RAR archive header is missing"
+				return a, errors.New("RAR archive header is missing")
 			}
 			if next < size {
-				return a, fmt.Sprintf("RAR archive has %d bytes after its end (appended data)", size-next)
+				return a, fmt.Errorf("RAR archive has %d bytes after its end (appended data)", size-next)
 			}
-			return a, ""
+			return a, nil
 		default:
-			return a, fmt.Sprintf("RAR block at offset %d has an unknown type %d", pos, b.typ)
+			return a, fmt.Errorf("RAR block at offset %d has an unknown type %d", pos, b.typ)
 		}
 		pos = next
 	}
@@ -205,7 +205,7 @@ func (s *scanner) parseRAR5(r io.ReaderAt, size int64) (*rarArchive, string) {
 
 // parseRAR5File reads the fields of a file or service header and its
 // extra records.
-func parseRAR5File(b *rar5Block) (e rarEntry, problem string) {
+func parseRAR5File(b *rar5Block) (e rarEntry, problem error) {
 	rd := b.body
 	fileFlags := rd.vint()
 	e.size = rd.vint()
@@ -220,7 +220,7 @@ func parseRAR5File(b *rar5Block) (e rarEntry, problem string) {
 	rd.vint() // host OS
 	name := rd.bytes(rd.vint())
 	if rd.err != nil {
-		return e, rd.err.Error()
+		return e, rd.err
 	}
 	e.name = string(name)
 	e.dir = fileFlags&rar5FileDir != 0
@@ -246,15 +246,15 @@ func parseRAR5File(b *rar5Block) (e rarEntry, problem string) {
 			e.check = rec.bytes(rar5CheckLen)
 		}
 		if rec.err != nil {
-			return e, "the encryption record is truncated"
+			return e, errors.New("the encryption record is truncated")
 		}
 		if version != 0 {
-			return e, fmt.Sprintf("encryption version %d is not supported", version)
+			return e, fmt.Errorf("encryption version %d is not supported", version)
 		}
 		e.encrypted, e.method, e.kdf, e.usesMAC = true, "AES-256 (RAR5)", int(kdf[0]), flags&0x0002 != 0
 	}
 	if ex.err != nil {
-		return e, "the extra area is corrupt"
+		return e, errors.New("the extra area is corrupt")
 	}
-	return e, ""
+	return e, nil
 }

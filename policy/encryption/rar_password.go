@@ -87,8 +87,8 @@ func NewRARPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *RARPasswor
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	a, reason := s.parseRAR(r, size)
-	if reason != "" {
-		return nil, fmt.Errorf("%w: %s", ErrUnscannable, reason)
+	if reason != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnscannable, reason)
 	}
 	c = &RARPasswordChecker{r: r, size: size}
 	switch {
@@ -307,7 +307,7 @@ func (c *RARPasswordChecker) rar4HeadersOpen(off int64, keyFor func([]byte) ([]b
 		switch {
 		case typ == rar4File || typ == rar4NewSub:
 			e, problem := parseRAR4File(enc[:hsize], flags)
-			if problem != "" {
+			if problem != nil {
 				return false
 			}
 			dataLen = e.dataLen

@@ -16,8 +16,8 @@ import (
 func (s *scanner) inspect7z(r io.ReaderAt, size int64, depth int) Result {
 	res := Result{Format: Format7z}
 	a, reason := s.parse7z(r, size)
-	if reason != "" {
-		res.Unscannable = reason
+	if reason != nil {
+		res.Unscannable = reason.Error()
 		return res
 	}
 	switch {
@@ -30,8 +30,8 @@ func (s *scanner) inspect7z(r io.ReaderAt, size int64, depth int) Result {
 		res.Notes = append(res.Notes, "headers encrypted: file names are hidden")
 		return res
 	}
-	if reason := s.sevenZipClaims(r, size, &a.main); reason != "" {
-		res.Unscannable = reason
+	if reason := s.sevenZipClaims(r, size, &a.main); reason != nil {
+		res.Unscannable = reason.Error()
 		return res
 	}
 	for i, f := range a.main.folders {

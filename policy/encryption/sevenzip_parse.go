@@ -49,23 +49,23 @@ func (s *szStreams) checkPack(end int64) (start, stop int64, err error) {
 // parse7z reads the signature header and the header, decoding it when it
 // is compressed, and checks that the packed streams and the header cover
 // the file. It never derives a key.
-func (s *scanner) parse7z(r io.ReaderAt, size int64) (*szArchive, string) {
+func (s *scanner) parse7z(r io.ReaderAt, size int64) (*szArchive, error) {
 	sig, err := readAt(r, size, 0, szSigLen)
 	if err != nil {
-		return nil, "7z archive is truncated (shorter than its 32-byte signature header)"
+		return nil, errors.New("7z archive is truncated (shorter than its 32-byte signature header)")
 	}
 	if !bytes.HasPrefix(sig, magic7zFull) {
-		return nil, "7z signature is missing"
+		return nil, errors.New("7z signature is missing")
 	}
 	if sig[6] != 0 {
-		return nil, fmt.Sprintf("7z format version %d.%d is not supported", sig[6], sig[7])
+		return nil, fmt.Errorf("7z format version %d.%d is not supported", sig[6], sig[7])
 	}
 	start := sig[12:32]
 	if crc32.ChecksumIEEE(start) != binary.LittleEndian.Uint32(sig[8:12]) {
 		if bytes.Count(sig[8:32], []byte{0}) == 24 {
-			return nil, "7z archive is incomplete (its start header was never written)"
+			return nil, errors.New("7z archive is incomplete (its start header was never written)")
 		}
-		return nil, "7z start header CRC mismatch (corrupt)"
+		return nil, errors.New("7z start header CRC mismatch (corrupt)")
 	}
 	nextOff := binary.LittleEndian.Uint64(start[0:8])
 	nextSize := binary.LittleEndian.Uint64(start[8:16])
@@ -73,71 +73,71 @@ func (s *scanner) parse7z(r io.ReaderAt, size int64) (*szArchive, string) {
 	a := &szArchive{}
 	if nextSize == 0 {
 		if nextOff != 0 {
-			return nil, "7z start header is corrupt (an empty header at a non-zero offset)"
+			return nil, errors.New("7z start header is corrupt (an empty header at a non-zero offset)")
 		}
 		if size > szSigLen {
-			return nil, fmt.Sprintf("7z archive has %d bytes after its end (appended data)", size-szSigLen)
+			return nil, fmt.Errorf("7z archive has %d bytes after its end (appended data)", size-szSigLen)
 		}
 		a.empty = true
-		return a, ""
+		return a, nil
 	}
 	if nextOff > uint64(size) || nextSize > uint64(size) || szSigLen+nextOff+nextSize > uint64(size) {
-		return nil, "7z header lies past the end of the file (truncated, or one volume of a split archive)"
+		return nil, errors.New("7z header lies past the end of the file (truncated, or one volume of a split archive)")
 	}
 	a.nextOff = szSigLen + int64(nextOff)
 	if end := a.nextOff + int64(nextSize); end < size {
-		return nil, fmt.Sprintf("7z archive has %d bytes after its end (appended data)", size-end)
+		return nil, fmt.Errorf("7z archive has %d bytes after its end (appended data)", size-end)
 	}
 	if nextSize > szMaxHeader || !s.charge(int64(nextSize)) {
-		return nil, fmt.Sprintf("7z header of %d bytes exceeds the limit", nextSize)
+		return nil, fmt.Errorf("7z header of %d bytes exceeds the limit", nextSize)
 	}
 	hdr, err := readAt(r, size, a.nextOff, int64(nextSize))
 	if err != nil {
-		return nil, fmt.Sprintf("reading the 7z header: %v", err)
+		return nil, fmt.Errorf("reading the 7z header: %v", err)
 	}
 	if crc32.ChecksumIEEE(hdr) != nextCRC {
-		return nil, "7z header CRC mismatch (corrupt)"
+		return nil, errors.New("7z header CRC mismatch (corrupt)")
 	}
 
 	if hdr[0] == szEncodedHeader {
 		rd := &szReader{b: hdr[1:]}
 		st := rd.readStreamsInfo(s.lim.MaxEntries)
 		if rd.err != nil {
-			return nil, "7z encoded header is corrupt: " + rd.err.Error()
+			return nil, errors.New("7z encoded header is corrupt: " + rd.err.Error())
 		}
 		if len(st.folders) != 1 {
-			return nil, fmt.Sprintf("7z encoded header is corrupt: it has %d folders", len(st.folders))
+			return nil, fmt.Errorf("7z encoded header is corrupt: it has %d folders", len(st.folders))
 		}
 		a.hdr = &st
 		f := &st.folders[0]
 		if f.has(szAES) {
 			if !f.encrypted() {
-				return nil, "7z header is only partly encrypted"
+				return nil, errors.New("7z header is only partly encrypted")
 			}
 			if _, _, _, err := parse7zAESProps(f.coders[f.streamCoder(f.packed[0], true)].props); err != nil {
-				return nil, "7z header encryption is invalid: " + err.Error()
+				return nil, errors.New("7z header encryption is invalid: " + err.Error())
 			}
 			a.hdrEnc = true
-			if reason := a.checkLayout(); reason != "" {
+			if reason := a.checkLayout(); reason != nil {
 				return nil, reason
 			}
-			return a, ""
+			return a, nil
 		}
 		hdr, err = s.decodeHeader(r, a.nextOff, &st)
 		if err != nil {
-			return nil, "7z compressed header: " + err.Error()
+			return nil, errors.New("7z compressed header: " + err.Error())
 		}
 	}
 	if hdr[0] != szHeader {
-		return nil, fmt.Sprintf("7z header is corrupt: it starts with %#x", hdr[0])
+		return nil, fmt.Errorf("7z header is corrupt: it starts with %#x", hdr[0])
 	}
-	if reason := a.parseHeader(hdr[1:], s.lim); reason != "" {
+	if reason := a.parseHeader(hdr[1:], s.lim); reason != nil {
 		return nil, reason
 	}
-	if reason := a.checkLayout(); reason != "" {
+	if reason := a.checkLayout(); reason != nil {
 		return nil, reason
 	}
-	return a, ""
+	return a, nil
 }
 
 // decodeHeader decodes the single folder of an encoded (not encrypted)
@@ -169,7 +169,7 @@ func (s *scanner) decodeHeader(r io.ReaderAt, end int64, st *szStreams) ([]byte,
 }
 
 // parseHeader reads a plain header (after its kHeader byte) into a.
-func (a *szArchive) parseHeader(b []byte, lim Limits) string {
+func (a *szArchive) parseHeader(b []byte, lim Limits) error {
 	r := &szReader{b: b}
 	t := r.number()
 	if t == szArchiveProperties {
@@ -182,7 +182,7 @@ func (a *szArchive) parseHeader(b []byte, lim Limits) string {
 		t = r.number()
 	}
 	if t == szAdditionalStreamsInfo && r.err == nil {
-		return "7z additional streams (header data stored outside the header) are not supported"
+		return errors.New("7z additional streams (header data stored outside the header) are not supported")
 	}
 	if t == szMainStreamsInfo {
 		a.main = r.readStreamsInfo(lim.MaxEntries)
@@ -196,10 +196,10 @@ func (a *szArchive) parseHeader(b []byte, lim Limits) string {
 		r.fail("unexpected property %#x", t)
 	}
 	if errors.Is(r.err, errTooManyEntries) {
-		return fmt.Sprintf("7z archive has more than %d entries", lim.MaxEntries)
+		return fmt.Errorf("7z archive has more than %d entries", lim.MaxEntries)
 	}
 	if r.err != nil {
-		return "7z header is corrupt: " + r.err.Error()
+		return errors.New("7z header is corrupt: " + r.err.Error())
 	}
 	// Files with a stream take the unpack streams in order.
 	k := 0
@@ -215,22 +215,22 @@ func (a *szArchive) parseHeader(b []byte, lim Limits) string {
 			continue
 		}
 		if k >= len(folderOf) {
-			return "7z header is corrupt: more files with data than streams"
+			return errors.New("7z header is corrupt: more files with data than streams")
 		}
 		f.folder, f.sub = folderOf[k], k
 		k++
 	}
 	if k != len(a.main.subSizes) {
-		return fmt.Sprintf("7z header is corrupt: %d streams but %d files with data", len(a.main.subSizes), k)
+		return fmt.Errorf("7z header is corrupt: %d streams but %d files with data", len(a.main.subSizes), k)
 	}
 	for _, f := range a.main.folders {
 		if f.has(szAES) {
 			if _, _, _, err := parse7zAESProps(f.coders[indexAES(&f)].props); err != nil {
-				return "7z encryption is invalid: " + err.Error()
+				return errors.New("7z encryption is invalid: " + err.Error())
 			}
 		}
 	}
-	return ""
+	return nil
 }
 
 func indexAES(f *szFolder) int {
@@ -247,7 +247,7 @@ func indexAES(f *szFolder) int {
 // overlap is a forged archive. When the header is encrypted, the main
 // streams are unknown; the encrypted header must then end where the next
 // header starts.
-func (a *szArchive) checkLayout() string {
+func (a *szArchive) checkLayout() error {
 	type span struct{ start, stop int64 }
 	var spans []span
 	for _, st := range []*szStreams{&a.main, a.hdr} {
@@ -256,29 +256,29 @@ func (a *szArchive) checkLayout() string {
 		}
 		start, stop, err := st.checkPack(a.nextOff)
 		if err != nil {
-			return "7z archive is corrupt: " + err.Error()
+			return errors.New("7z archive is corrupt: " + err.Error())
 		}
 		spans = append(spans, span{start, stop})
 	}
 	if a.hdrEnc {
 		if spans[0].stop != a.nextOff {
-			return fmt.Sprintf("7z archive has %d bytes between its encrypted header and the header (hidden data)", a.nextOff-spans[0].stop)
+			return fmt.Errorf("7z archive has %d bytes between its encrypted header and the header (hidden data)", a.nextOff-spans[0].stop)
 		}
-		return ""
+		return nil
 	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	pos := int64(szSigLen)
 	for _, sp := range spans {
 		switch {
 		case sp.start < pos:
-			return "7z archive is corrupt: packed streams overlap"
+			return errors.New("7z archive is corrupt: packed streams overlap")
 		case sp.start > pos:
-			return fmt.Sprintf("7z archive has %d bytes at offset %d that belong to no stream (hidden data)", sp.start-pos, pos)
+			return fmt.Errorf("7z archive has %d bytes at offset %d that belong to no stream (hidden data)", sp.start-pos, pos)
 		}
 		pos = sp.stop
 	}
 	if pos != a.nextOff {
-		return fmt.Sprintf("7z archive has %d bytes at offset %d that belong to no stream (hidden data)", a.nextOff-pos, pos)
+		return fmt.Errorf("7z archive has %d bytes at offset %d that belong to no stream (hidden data)", a.nextOff-pos, pos)
 	}
-	return ""
+	return nil
 }

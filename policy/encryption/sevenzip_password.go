@@ -96,8 +96,8 @@ func New7zPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *SevenZipPas
 		return nil, fmt.Errorf("%w: not a 7z archive", ErrUnscannable)
 	}
 	a, reason := s.parse7z(r, size)
-	if reason != "" {
-		return nil, fmt.Errorf("%w: %s", ErrUnscannable, reason)
+	if reason != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnscannable, reason)
 	}
 	if a.hdrEnc {
 		f := &a.hdr.folders[0]
@@ -264,7 +264,7 @@ func (st *szStreams) verify(r io.ReaderAt, t *szTarget, key []byte) bool {
 		if t.withCRC {
 			return crc32.ChecksumIEEE(data) == t.crc
 		}
-		return data[0] == szHeader && (&szArchive{}).parseHeader(data[1:], DefaultLimits()) == ""
+		return data[0] == szHeader && (&szArchive{}).parseHeader(data[1:], DefaultLimits()) == nil
 	case t.withCRC:
 		h := crc32.NewIEEE()
 		if _, err := io.CopyN(h, rd, t.check); err != nil {

@@ -627,7 +627,7 @@ func TestSevenZipFlaggedEncryptionIsChecked(t *testing.T) {
 	}
 	sc := &scanner{lim: DefaultLimits(), left: 1 << 30}
 	a, reason := sc.parse7z(bytes.NewReader(b), int64(len(b)))
-	if reason != "" || len(a.main.packSizes) == 0 {
+	if reason != nil || len(a.main.packSizes) == 0 {
 		t.Fatalf("parse: %q", reason)
 	}
 	off, n := a.main.packOffset(0), int64(a.main.packSizes[0])
