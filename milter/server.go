@@ -135,8 +135,10 @@ func (s *Server) Close() error {
 }
 
 // Listen opens the listener for a [milter] listen value: "host:port" for
-// TCP, "unix:/path" for a Unix socket (an old socket file at that path is
-// replaced; the MTA's user must be able to write to it).
+// TCP, "unix:/path" for a Unix socket: an old socket file at that path is
+// replaced, and the new one is made 0660, so that the MTA can connect when
+// it is in the socket's group (make the directory setgid to the MTA's group,
+// e.g. postfix, so the socket gets that group).
 func Listen(address string) (net.Listener, error) {
 	if path, ok := strings.CutPrefix(address, "unix:"); ok {
 		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
@@ -146,6 +148,10 @@ func Listen(address string) (net.Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("milter listen on %s: %w", address, err)
 		}
+		if err := os.Chmod(path, socketMode); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("milter socket %s: %w", path, err)
+		}
 		return l, nil
 	}
 	l, err := net.Listen("tcp", address)
@@ -154,6 +160,10 @@ func Listen(address string) (net.Listener, error) {
 	}
 	return l, nil
 }
+
+// socketMode lets the socket's owner and group (the MTA) connect, no one
+// else: the milter protocol has no authentication.
+const socketMode = 0o660
 
 // negotiate agrees on the milter protocol with the MTA: the highest common
 // version, the two header actions (without them the verdict header cannot be

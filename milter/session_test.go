@@ -2,9 +2,12 @@ package milter_test
 
 import (
 	"fmt"
+	"net"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
@@ -305,5 +308,46 @@ func TestConnectionLostMidMessage(t *testing.T) {
 	h.waitSpoolEmpty()
 	if n := len(h.auditLines()); n != 0 {
 		t.Errorf("an unfinished message was judged: %d audit lines", n)
+	}
+}
+
+// A Unix socket listener is made 0660 (the milter protocol has no
+// authentication: only its owner and group may connect), replaces a socket
+// left by an earlier run, and serves the same verdicts.
+func TestUnixSocket(t *testing.T) {
+	path := t.TempDir() + "/milter.sock"
+	for range 2 { // the second time, the first run's socket file is there
+		l, err := milter.Listen("unix:" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := fi.Mode().Perm(); mode != 0o660 {
+			t.Errorf("socket mode %04o, want 0660", mode)
+		}
+		// Leave the file behind as a crashed process would.
+		l.(*net.UnixListener).SetUnlinkOnClose(false)
+		l.Close()
+	}
+	h := start(t, nil)
+	l, err := milter.Listen("unix:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go h.srv.Serve(l)
+	c := gomilter.NewClient("unix", path, gomilter.WithReadTimeout(20*time.Second))
+	s, err := c.Session(gomilter.NewMacroBag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h.ok(s.Conn("mta", gomilter.FamilyUnix, 0, ""))
+	h.ok(s.Helo("client"))
+	res := h.sendOn(s, "taro@example.co.jp", []string{"bob@partner.example.com"}, csvMail)
+	if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, "[attachment-unencrypted]") {
+		t.Errorf("over the Unix socket: got %v %q", res.act, res.act.SMTPReply)
 	}
 }
