@@ -256,6 +256,7 @@ func formatName(f encryption.Format) string {
 type messageTexts struct {
 	m    *inspect.Message
 	prep []secret.Prepared
+	norm []string // nfkc's result, kept for the next rule that asks
 }
 
 // prepared returns the texts prepared for the password scan.
@@ -269,11 +270,17 @@ func (mt *messageTexts) prepared() []secret.Prepared {
 	return mt.prep
 }
 
-// nfkc returns the texts in NFKC form, for the link rules.
+// nfkc returns the texts in NFKC form, for the link and personal-data
+// rules; it is computed once (a text that cleaning changed, e.g. one with
+// CR, is normalised anew by Prepared.NFKC).
 func (mt *messageTexts) nfkc() []string {
+	if mt.norm != nil {
+		return mt.norm
+	}
 	out := make([]string, 0, len(mt.m.Texts))
 	for _, t := range mt.prepared() {
 		out = append(out, t.NFKC())
 	}
+	mt.norm = out
 	return out
 }

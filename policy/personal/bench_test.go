@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/sendguard/sendguard/internal/jabody"
 )
 
 // japaneseBody is about 200 KB of ordinary Japanese business mail in NFKC:
@@ -43,6 +45,21 @@ func BenchmarkScan200KB(b *testing.B) {
 	for b.Loop() {
 		if fs := s.Scan(texts); len(fs) != 0 {
 			b.Fatalf("clean body judged: %+v", fs)
+		}
+	}
+}
+
+// BenchmarkScanOrders200KB scans the 200 KB Japanese order list the
+// password benchmark uses (internal/jabody): many numbers, no people.
+func BenchmarkScanOrders200KB(b *testing.B) {
+	body := norm.NFKC.String(jabody.Orders(200 << 10))
+	s := New(Config{})
+	texts := []Text{{Kind: "plain", Content: body}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if fs := s.Scan(texts); len(fs) != 0 {
+			b.Fatalf("order list judged: %+v", fs)
 		}
 	}
 }

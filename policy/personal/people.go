@@ -56,8 +56,7 @@ func scanPeople(text string) (int, []string) {
 		} else {
 			line, rest = rest, ""
 		}
-		line = strings.TrimLeft(line, "> \t\r")
-		line = strings.TrimRight(line, " \t\r")
+		line = trimLine(line)
 		if line == "" {
 			gap++
 			if gap > maxGap {
@@ -195,12 +194,34 @@ func findContact(line string, birthCol bool) (string, bool) {
 }
 
 // maskContact masks what findContact returned: phone digits as Mask does,
-// the rest is already a mask.
+// a postal code or prefecture with its rest hidden; dates and addresses
+// are masks already.
 func maskContact(raw string) string {
-	if raw != "" && isDigit(raw[0]) {
+	switch {
+	case raw == "":
+		return raw
+	case isDigit(raw[0]):
 		return Mask(raw)
+	case strings.HasPrefix(raw, "〒"):
+		return raw + "-****"
+	case strings.HasSuffix(raw, "都") || strings.HasSuffix(raw, "道") || strings.HasSuffix(raw, "府") || strings.HasSuffix(raw, "県"):
+		return raw + "****"
 	}
 	return raw
+}
+
+// trimLine drops quote marks and blanks at the start of a line and blanks
+// at its end.
+func trimLine(line string) string {
+	i := 0
+	for i < len(line) && (line[i] == '>' || line[i] == ' ' || line[i] == '\t' || line[i] == '\r') {
+		i++
+	}
+	j := len(line)
+	for j > i && (line[j-1] == ' ' || line[j-1] == '\t' || line[j-1] == '\r') {
+		j--
+	}
+	return line[i:j]
 }
 
 // findPhone finds a Japanese phone number: 0 and nine or ten more digits in
@@ -264,23 +285,23 @@ func findPostal(line string) (string, bool) {
 	if i := strings.Index(line, "〒"); i >= 0 {
 		s := strings.TrimLeft(line[i+len("〒"):], " ")
 		if len(s) >= 7 && isDigit(s[0]) && isDigit(s[1]) && isDigit(s[2]) {
-			return "〒" + s[:3] + "-****", true
+			return "〒" + s[:3], true // masked by maskContact
 		}
 	}
-	for off := 0; off < len(line); {
-		i := strings.IndexAny(line[off:], "都道府県")
-		if i < 0 {
-			break
-		}
-		i += off
-		_, size := utf8.DecodeRuneInString(line[i:])
-		end := i + size
-		off = end
-		for _, p := range prefectures {
-			if strings.HasSuffix(line[:end], p) {
-				after := line[end:min(len(line), end+30)]
-				if strings.ContainsAny(after, "市区町村郡") {
-					return p + "****", true
+	for _, suffix := range []string{"都", "道", "府", "県"} {
+		for off := 0; off < len(line); {
+			i := strings.Index(line[off:], suffix)
+			if i < 0 {
+				break
+			}
+			end := off + i + len(suffix)
+			off = end
+			for _, p := range prefectures {
+				if strings.HasSuffix(line[:end], p) {
+					after := line[end:min(len(line), end+30)]
+					if strings.ContainsAny(after, "市区町村郡") {
+						return p, true // masked by maskContact
+					}
 				}
 			}
 		}
@@ -313,17 +334,8 @@ func findPersonalMail(line string) (string, bool) {
 }
 
 // findDate finds a date of birth: yyyy/mm/dd, yyyy-mm-dd, yyyy.mm.dd or
-// yyyy年m月d日 with a year from 1900 to 2030, or an era date (昭和45年, S45.3.2,
-// H2/4/5).
+// yyyy年m月d日 with a year from 1900 to 2030, or an era date (昭和45年…).
 func findDate(line string) (string, bool) {
-	for _, era := range []string{"昭和", "平成", "令和", "大正"} {
-		if i := strings.Index(line, era); i >= 0 {
-			s := line[i+len(era):]
-			if len(s) > 0 && isDigit(s[0]) {
-				return era + "**年**月**日", true
-			}
-		}
-	}
 	for i := 0; i+8 <= len(line); i++ {
 		if !isDigit(line[i]) || (i > 0 && isDigit(line[i-1])) {
 			continue
@@ -345,6 +357,13 @@ func findDate(line string) (string, bool) {
 		}
 		if len(s) > 0 && isDigit(s[0]) {
 			return "****/**/**", true
+		}
+	}
+	for _, era := range []string{"昭和", "平成", "令和"} {
+		if i := strings.Index(line, era); i >= 0 {
+			if s := line[i+len(era):]; len(s) > 0 && isDigit(s[0]) {
+				return era + "**年**月**日", true
+			}
 		}
 	}
 	return "", false

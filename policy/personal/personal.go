@@ -195,19 +195,30 @@ func anyKeyword(s string, keywords []string) bool {
 }
 
 // containsFold is strings.Contains with ASCII case folding of s (k is lower
-// case already), without allocating.
+// case already), without allocating. Candidates are found with IndexByte
+// (fast on text that is mostly not ASCII letters).
 func containsFold(s, k string) bool {
 	if k == "" || len(k) > len(s) {
 		return k == ""
 	}
 	first := k[0]
-	for i := 0; i+len(k) <= len(s); i++ {
-		c := s[i]
-		if c != first && lower(c) != first {
-			continue
+	upper := first
+	if 'a' <= first && first <= 'z' {
+		upper = first - 'a' + 'A'
+	}
+	for _, c := range [2]byte{first, upper} {
+		for off := 0; off+len(k) <= len(s); {
+			i := strings.IndexByte(s[off:len(s)-len(k)+1], c)
+			if i < 0 {
+				break
+			}
+			if equalFoldASCII(s[off+i:off+i+len(k)], k) {
+				return true
+			}
+			off += i + 1
 		}
-		if equalFoldASCII(s[i:i+len(k)], k) {
-			return true
+		if upper == first {
+			break
 		}
 	}
 	return false
