@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/sendguard/sendguard/mailheader"
 )
 
 // withoutFieldReference is the first implementation of withoutField (it read
@@ -18,7 +20,6 @@ func withoutFieldReference(r io.ReaderAt, size int64, name string) io.Reader {
 	head = head[:n]
 	var parts []io.Reader
 	var keepFrom int64
-	prefix := []byte(name)
 	pos := 0
 	for pos < len(head) {
 		end := bytes.IndexByte(head[pos:], '\n')
@@ -38,7 +39,7 @@ func withoutFieldReference(r io.ReaderAt, size int64, name string) io.Reader {
 			}
 			next += e + 1
 		}
-		if isField(line, prefix) {
+		if mailheader.IsField(line, name) {
 			parts = append(parts, io.NewSectionReader(r, keepFrom, int64(pos)-keepFrom))
 			keepFrom = int64(next)
 		}
