@@ -1,5 +1,7 @@
 package personal
 
+import "strings"
+
 // Keywords (lower case) that make a single number a マイナンバー or a card
 // number, and labels that say a grouped number is something else.
 var (
@@ -84,8 +86,8 @@ func nextNumber(text string, i int, nm *number) (int, bool) {
 				nm.ngroups++
 			}
 			i = k
-			if i+1 < len(text) && (text[i] == ' ' || text[i] == '-') && isDigit(text[i+1]) {
-				i++
+			if n := separatorLen(text[i:]); n > 0 && i+n < len(text) && isDigit(text[i+n]) {
+				i += n
 				continue
 			}
 			break
@@ -109,6 +111,27 @@ func nextNumber(text string, i int, nm *number) (int, bool) {
 		}
 	}
 	return i, false
+}
+
+// separatorLen is the length of the group separator at the start of s:
+// a space, hyphen or dot, or a character that shows nothing (zero-width
+// space, joiners, word joiner, BOM) that a sender may slip between digits.
+// The shapes a number must have keep dates and decimals out.
+func separatorLen(s string) int {
+	if s == "" {
+		return 0
+	}
+	switch s[0] {
+	case ' ', '-', '.':
+		return 1
+	case 0xE2, 0xEF:
+		for _, z := range []string{"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"} {
+			if strings.HasPrefix(s, z) {
+				return len(z)
+			}
+		}
+	}
+	return 0
 }
 
 // myNumberWeights are the official check digit weights for the 11 digits

@@ -57,6 +57,8 @@ func TestMyNumber(t *testing.T) {
 		{"inside a longer run", "個人番号 A123456789018", ""},
 		{"part of a decimal", "個人番号 0.123456789018", ""},
 		{"tracking numbers, mostly invalid", "追跡 123456789012\n123456789013\n123456789014\n123456789015\n123456789018\n987654321093\n234567890121\n123456789016\n", ""},
+		{"zero-width joiner between groups", "マイナンバー 1234\u200d5678\u200d9018", "my-number=1"},
+		{"date is not a group", "マイナンバー 2024.01.15", ""},
 		{"same number twice counts once", "マイナンバー 123456789018 / マイナンバー 1234 5678 9018", "my-number=1"},
 	}
 	for _, tt := range tests {
@@ -84,6 +86,10 @@ func TestCardNumbers(t *testing.T) {
 		{"order number label but card keyword", "クレジットカード 注文番号 4111-1111-1111-1111", "card=1"},
 		{"amount", "合計 4,111,111,111,111,111円", ""},
 		{"two cards", "4111 1111 1111 1111\n5555 5555 5555 4444", "card=2"},
+		{"dots", "4111.1111.1111.1111", "card=1"},
+		{"zero-width spaces between groups", "4111\u200b1111\u200b1111\u200b1111", "card=1"},
+		{"zero-width spaces inside a keyword-less block", "ID 4111\u200b111111111111", ""},
+		{"a decimal is not a group", "4111.11", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
