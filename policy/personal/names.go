@@ -28,10 +28,16 @@ yamashita nakajima ishii ogawa maeda okada hasegawa fujita goto kondo murakami e
 // corporateWords after a family name make it a company or a place, not a
 // person ("山田商事", "山田町").
 var corporateWords = []string{"商事", "商店", "工業", "産業", "建設", "銀行", "会社", "病院", "法律", "事務所",
-	"不動産", "物産", "電機", "製作所", "支店", "支社", "本店", "医院", "歯科", "学園", "学校", "運輸", "興業", "組"}
+	"不動産", "物産", "電機", "製作所", "支店", "支社", "本店", "医院", "歯科", "学園", "学校", "運輸", "興業", "組",
+	"営業所", "出張所", "工場", "本社", "支所", "店舗"}
+
+// particles start hiragana that follow a family name in a sentence
+// ("佐藤です", "山田の件"), not a given name; a given name in hiragana is
+// written after a space ("山田 かおり").
+var particles = []string{"の", "は", "が", "を", "に", "で", "と", "も", "か", "へ", "よ", "や", "から", "まで", "より"}
 
 // placeEnds after a family name make it a place name ("山田町", "森駅").
-const placeEnds = "町村市区郡県駅線通丁"
+const placeEnds = "町村市区郡県駅線通丁店館園院署局社校"
 
 func toSet(words []string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -107,7 +113,8 @@ func kanjiName(s string) bool {
 // givenName reports whether s (after a family name) starts with an
 // honorific or a given name standing alone.
 func givenName(s string) bool {
-	if strings.HasPrefix(s, " ") {
+	spaced := strings.HasPrefix(s, " ")
+	if spaced {
 		s = s[1:]
 	}
 	for _, h := range []string{"様", "さん", "殿"} {
@@ -130,6 +137,13 @@ func givenName(s string) bool {
 	given := s[:off]
 	if n == 1 && strings.ContainsAny(given, placeEnds) {
 		return false
+	}
+	if r, _ := utf8.DecodeRuneInString(given); isHiragana(r) && !spaced {
+		for _, p := range particles {
+			if strings.HasPrefix(given, p) {
+				return false
+			}
+		}
 	}
 	for _, w := range corporateWords {
 		if strings.Contains(given, w) || strings.HasPrefix(s[off:], w) {
