@@ -28,19 +28,23 @@ var (
 // scanPeople finds the longest list of people in text: rows (lines, table
 // rows, CSV/TSV records) that each name a person and hold a contact, with
 // at most maxGap other lines between them; or records written as labelled
-// blocks ("氏名：…" followed by "電話：…"). It returns the number of distinct
-// rows and up to three masked contacts.
-func scanPeople(text string) (int, []string) {
+// blocks ("氏名：…" followed by "電话：…"). It returns the number of distinct
+// rows and up to three masked contacts, and how many distinct rows naming
+// a person with a contact the whole text holds however far apart
+// (padding between rows does not hide a long list).
+func scanPeople(text string) (int, []string, int) {
 	var (
 		best, run    int
 		bestMasked   []string
 		runMasked    []string
 		seen         map[string]bool
 		gap          int
-		nameCol      bool // a header with a name column is in force
-		birthCol     bool // … with a birth date column
-		labelled     int  // "氏名：" blocks with a contact
-		labelPending int  // lines left for the pending label block's contact
+		nameCol      bool            // a header with a name column is in force
+		birthCol     bool            // … with a birth date column
+		labelled     map[string]bool // "氏名：" lines followed by a contact
+		labelLine    string
+		scattered    map[string]bool
+		labelPending int // lines left for the pending label block's contact
 		labelMasked  []string
 	)
 	endRun := func() {
@@ -71,19 +75,26 @@ func scanPeople(text string) (int, []string) {
 			continue
 		}
 		raw, contact := findContact(line, birthCol)
-		if label := nameLabel(line); label {
-			labelPending = 5
+		if nameLabel(line) {
+			labelPending, labelLine = 5, line
 		}
 		if contact && labelPending > 0 {
-			labelled++
 			labelPending = 0
-			if len(labelMasked) < maxMasked {
+			if labelled == nil {
+				labelled = map[string]bool{}
+			}
+			if !labelled[labelLine] && len(labelMasked) < maxMasked {
 				labelMasked = append(labelMasked, maskContact(raw))
 			}
+			labelled[labelLine] = true
 		} else if labelPending > 0 {
 			labelPending--
 		}
 		if contact && (hasPersonName(line) || (nameCol && hasWords(line))) {
+			if scattered == nil {
+				scattered = map[string]bool{}
+			}
+			scattered[line] = true
 			if seen == nil {
 				seen = map[string]bool{}
 			}
@@ -103,10 +114,10 @@ func scanPeople(text string) (int, []string) {
 		}
 	}
 	endRun()
-	if labelled > best {
-		return labelled, labelMasked
+	if len(labelled) > best {
+		return len(labelled), labelMasked, len(scattered)
 	}
-	return best, bestMasked
+	return best, bestMasked, len(scattered)
 }
 
 // mayBeHeader is a cheap test before isHeader: a header names a name column.
@@ -243,26 +254,27 @@ func findPhone(line string) (string, bool) {
 			j += 3
 		}
 		var d [12]byte
-		n, seps := 0, 0
+		n, seps, last := 0, 0, j
+	digitsLoop:
 		for j < len(line) && n < len(d) {
 			b := line[j]
 			switch {
 			case isDigit(b):
 				d[n] = b
 				n++
+				last = j + 1
 			case b == '-' || b == ' ' || b == '(' || b == ')':
 				seps++
 				if seps > 4 {
-					j = len(line)
-					continue
+					break digitsLoop
 				}
 			default:
-				goto done
+				break digitsLoop
 			}
 			j++
 		}
-	done:
-		if j < len(line) && (isAlnum(line[j]) || line[j] == ',' || line[j] == '.' && j+1 < len(line) && isDigit(line[j+1])) {
+		// What follows the last digit: not a letter, digit or decimal.
+		if last < len(line) && (isAlnum(line[last]) || line[last] == ',' || line[last] == '.' && last+1 < len(line) && isDigit(line[last+1])) {
 			continue
 		}
 		digits := d[:n]

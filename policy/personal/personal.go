@@ -123,7 +123,12 @@ func (s *Scanner) Scan(texts []Text) []Finding {
 			continue
 		}
 		scanNumbers(t.Content, t.Kind, &myNum, &card)
-		if rows, masked := scanPeople(t.Content); rows > people.rows {
+		rows, masked, scattered := scanPeople(t.Content)
+		if scattered >= 2*s.cfg.PeopleMinRows && scattered > rows {
+			// Rows padded apart: a long list counts however far apart.
+			rows = scattered
+		}
+		if rows > people.rows {
 			people.rows, people.masked, people.where = rows, masked, t.Kind
 		}
 		for i, p := range s.cfg.Patterns {

@@ -37,7 +37,7 @@ func peopleRows(n int, format string) string {
 	phones := []string{"090-1234-5678", "080-2345-6789", "070-3456-7890", "03-1234-5678", "06-2345-6789", "090-9876-5432", "080-8765-4321", "045-123-4567"}
 	var b strings.Builder
 	for i := 0; i < n; i++ {
-		b.WriteString(strings.NewReplacer("NAME", names[i%len(names)], "PHONE", phones[i%len(phones)]).Replace(format))
+		b.WriteString(strings.NewReplacer("NAME", names[i%len(names)], "PHONE", phones[i%len(phones)], "NN", "No."+itoa(i+1)).Replace(format))
 		b.WriteString("\n")
 	}
 	return b.String()
@@ -126,6 +126,8 @@ func TestPeopleLists(t *testing.T) {
 		{"hiragana given names after a space", "山田 かおり 090-1234-5678\n田中 ともこ 080-2345-6789\n佐藤 のぞみ 070-3456-7890\n鈴木 はるか 03-1234-5678\n高橋 まゆみ 06-2345-6789\n", "people-list=5"},
 		{"branch offices", "池田営業所 06-1234-5678\n上野支店 03-2345-6789\n森店 045-123-4567\n山田町役場 0193-82-1111\n石田工場 052-123-4567\n", ""},
 		{"family names in sentences", "佐藤です 03-1234-5678\n山田の携帯 090-1234-5678\n鈴木から 080-2345-6789\n田中まで 070-3456-7890\n伊藤より 06-2345-6789\n", ""},
+		{"ten rows padded apart by prose", strings.Join(strings.Split(peopleRows(10, "NAME PHONE NN"), "\n"), "\n本文です。\n本文です。\n本文です。\n本文です。\n"), "people-list=10"},
+		{"a quoted form record repeated", strings.Repeat("> 氏名：山田 太郎\n> 電話：090-1234-5678\n\n", 6), ""},
 		{"rows split apart by prose", strings.Join(strings.Split(peopleRows(5, "NAME PHONE"), "\n"), "\n本文です。\n本文です。\n本文です。\n本文です。\n"), ""},
 	}
 	for _, tt := range tests {
