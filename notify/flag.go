@@ -61,20 +61,17 @@ func BuildFlagNotice(n FlagNotice) ([]byte, error) {
 	if n.Date.IsZero() {
 		n.Date = n.Sent
 	}
-	hdr := headerSection(n.Header, MaxOriginalHeader)
-	if n.RedactSubject {
-		hdr = redactSubject(hdr)
-	}
-	info := originalInfo(hdr)
-	doc := flagDocument(&n, info)
-	body := alternative(n.Ref+"|"+n.Date.UTC().Format(time.RFC3339Nano)+"|flag", doc.plain(), doc.html())
-
-	h := senderMail{
+	info := originalInfo(originalSection(n.Header, n.RedactSubject))
+	top := senderMail{
 		fromName: n.FromName, from: n.From, to: n.Sender, subject: FlagSubject,
 		date: n.Date, kind: "flag", ref: n.Ref, hostname: n.Hostname,
 		inReplyTo: info.messageID, autoSubmitted: "auto-generated",
 	}.header()
-	return h.message(body), nil
+	msg, err := writeNotice(top, n.Ref+"|"+n.Date.UTC().Format(time.RFC3339Nano)+"|flag", flagDocument(&n, info))
+	if err != nil {
+		return nil, fmt.Errorf("notify: flag notice: %w", err)
+	}
+	return msg, nil
 }
 
 // FlagNoticeText returns the text/plain body of the notice BuildFlagNotice
@@ -83,11 +80,7 @@ func FlagNoticeText(n FlagNotice) string {
 	if n.Date.IsZero() {
 		n.Date = n.Sent
 	}
-	hdr := headerSection(n.Header, MaxOriginalHeader)
-	if n.RedactSubject {
-		hdr = redactSubject(hdr)
-	}
-	return flagDocument(&n, originalInfo(hdr)).plain()
+	return flagDocument(&n, originalInfo(originalSection(n.Header, n.RedactSubject))).plain()
 }
 
 func flagDocument(n *FlagNotice, info original) *document {

@@ -4,60 +4,32 @@ import (
 	"bytes"
 	"mime"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
 
+	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/policy/explain"
 )
-
-// headerSection returns the header section at the start of raw — up to the
-// first empty line, so a whole message may be passed and its body is never
-// included — with CRLF line ends, cut at a field boundary to at most max
-// bytes. A bare CR inside a line becomes a space.
-func headerSection(raw []byte, max int) []byte {
-	var out, field bytes.Buffer
-	full := false
-	flush := func() {
-		if full || field.Len() == 0 {
-			field.Reset()
-			return
-		}
-		if out.Len()+field.Len() > max {
-			full = true
-		} else {
-			out.Write(field.Bytes())
-		}
-		field.Reset()
-	}
-	rest := raw
-	for len(rest) > 0 && !full {
-		var line []byte
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			line, rest = rest, nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break // the end of the header section
-		}
-		if line[0] != ' ' && line[0] != '\t' {
-			flush()
-		}
-		field.Write(bytes.ReplaceAll(line, []byte("\r"), []byte(" ")))
-		field.WriteString("\r\n")
-	}
-	flush()
-	return out.Bytes()
-}
 
 // RedactedSubject replaces the Subject of the original message in a report
 // or notice when the subject holds a password.
 const RedactedSubject = "[removed by sendguard: the subject holds a password]"
 
+// originalSection is the original header section a report returns and a
+// notice reads: mailheader.Section within MaxOriginalHeader, with every
+// Subject field replaced when redact is set.
+func originalSection(raw []byte, redact bool) []byte {
+	h := mailheader.Section(raw, MaxOriginalHeader)
+	if redact {
+		h = redactSubject(h)
+	}
+	return h
+}
+
 // redactSubject replaces every Subject field (with its continuation lines)
-// of a CRLF header section by RedactedSubject.
+// of a CRLF header section by RedactedSubject. It errs on the side of
+// removing: a line whose name is "Subject" after any white space is
+// replaced even when a stricter reader would not call it a field.
 func redactSubject(hdr []byte) []byte {
 	var out bytes.Buffer
 	skipping := false
@@ -82,41 +54,6 @@ func redactSubject(hdr []byte) []byte {
 	return out.Bytes()
 }
 
-// Fields is a parsed header section: unfolded fields in order.
-type Fields [][2]string
-
-// ParseHeader reads the header section at the start of raw (a whole message
-// may be passed) leniently: a line that is not a field is skipped.
-func ParseHeader(raw []byte) Fields {
-	var fs Fields
-	for _, line := range strings.Split(string(headerSection(raw, 1<<20)), "\r\n") {
-		if line == "" {
-			continue
-		}
-		if (line[0] == ' ' || line[0] == '\t') && len(fs) > 0 {
-			fs[len(fs)-1][1] += " " + strings.TrimSpace(line)
-			continue
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			continue
-		}
-		fs = append(fs, [2]string{name, strings.TrimSpace(value)})
-	}
-	return fs
-}
-
-// Get returns the first value of the named field (case-insensitive), "" if
-// absent.
-func (fs Fields) Get(name string) string {
-	for _, f := range fs {
-		if strings.EqualFold(f[0], name) {
-			return f[1]
-		}
-	}
-	return ""
-}
-
 // original is what a report shows of the original message.
 type original struct {
 	subject   string // decoded, cleaned, bounded
@@ -126,7 +63,7 @@ type original struct {
 var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
 
 func originalInfo(hdr []byte) original {
-	fs := ParseHeader(hdr)
+	fs := mailheader.Parse(hdr)
 	var o original
 	if s := fs.Get("Subject"); s != "" {
 		if d, err := wordDecoder.DecodeHeader(s); err == nil {
@@ -150,5 +87,3 @@ func isPrintableASCII(s string) bool {
 	}
 	return true
 }
-
-func validUTF8(b []byte) bool { return utf8.Valid(b) }

@@ -487,25 +487,28 @@ func BuildIncidentNotice(n IncidentNotice) ([]byte, error) {
 		firstRef = n.Incidents[0].Ref
 	}
 	seed := fmt.Sprintf("%s|%s|%d|incident", firstRef, n.Date.UTC().Format(time.RFC3339Nano), n.Seq)
-	body := alternative(seed, doc.plain(), doc.html())
-
-	var h header
-	h.add("From", headerAddress("sendguard", n.From))
 	to := make([]string, len(n.To))
 	for i, a := range n.To {
 		to[i] = headerAddress("", a)
 	}
-	h.add("To", strings.Join(to, ", "))
-	h.add("Subject", encodeWord(IncidentSubject(len(n.Incidents)+n.Omitted)))
-	h.add("Date", dateHeader(n.Date))
-	h.add("Message-ID", messageID(fmt.Sprintf("incident%d", n.Seq), firstRef, n.Date, n.Hostname))
-	h.add("Auto-Submitted", "auto-generated")
-	h.add("X-Auto-Response-Suppress", "All")
-	h.add(ReportMarker, "incident")
-	h.add("Importance", "high")
-	h.add("X-Priority", "1")
-	h.add("MIME-Version", "1.0")
-	return h.message(body), nil
+	top := fields{
+		{"From", headerAddress("sendguard", n.From)},
+		{"To", strings.Join(to, ", ")},
+		{"Subject", encodeWord(IncidentSubject(len(n.Incidents) + n.Omitted))},
+		{"Date", dateHeader(n.Date)},
+		{"Message-ID", messageID(fmt.Sprintf("incident%d", n.Seq), firstRef, n.Date, n.Hostname)},
+		{"Auto-Submitted", "auto-generated"},
+		{"X-Auto-Response-Suppress", "All"},
+		{ReportMarker, "incident"},
+		{"Importance", "high"},
+		{"X-Priority", "1"},
+		{"MIME-Version", "1.0"},
+	}
+	msg, err := writeNotice(top, seed, doc)
+	if err != nil {
+		return nil, fmt.Errorf("notify: incident notice: %w", err)
+	}
+	return msg, nil
 }
 
 func incidentDocument(n *IncidentNotice) *document {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/notify"
 )
 
@@ -70,7 +71,7 @@ func headers(t *testing.T, raw string) []notify.Header {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []notify.Header{notify.ParseHeader([]byte(raw + "\r\nbody\r\n")), &th}
+	return []notify.Header{mailheader.Parse([]byte(raw + "\r\nbody\r\n")), &th}
 }
 
 // TestOwnReportIsNotAnswered: a report BuildReport made, fed back in, is not
@@ -81,7 +82,7 @@ func TestOwnReportIsNotAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := notify.ParseHeader(raw)
+	h := mailheader.Parse(raw)
 	for _, from := range []string{"", "taro@example.co.jp"} {
 		if ok, why := notify.ShouldReport(from, h); ok {
 			t.Errorf("own report from %q would be answered (%s)", from, why)
@@ -91,21 +92,11 @@ func TestOwnReportIsNotAnswered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := notify.ShouldReport("postmaster@example.co.jp", notify.ParseHeader(flag)); ok {
+	if ok, _ := notify.ShouldReport("postmaster@example.co.jp", mailheader.Parse(flag)); ok {
 		t.Error("own flag notice would be answered")
 	}
-	if ok, _ := notify.ShouldReport("taro@example.co.jp", notify.ParseHeader(flag)); ok {
+	if ok, _ := notify.ShouldReport("taro@example.co.jp", mailheader.Parse(flag)); ok {
 		t.Error("own flag notice would be answered from any sender")
-	}
-}
-
-func TestParseHeader(t *testing.T) {
-	h := notify.ParseHeader([]byte("Subject: a\r\n b\r\nnot a field\r\nX-Empty:\r\nAuto-Submitted: no\r\n\r\nAuto-Submitted: auto-replied\r\n"))
-	if got := h.Get("subject"); got != "a b" {
-		t.Errorf("folded Subject = %q", got)
-	}
-	if got := h.Get("Auto-Submitted"); got != "no" {
-		t.Errorf("Auto-Submitted = %q: the body was read as header", got)
 	}
 }
 

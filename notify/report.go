@@ -20,9 +20,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"mime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/policy/explain"
 )
 
@@ -147,25 +153,55 @@ func BuildReport(r Report) ([]byte, error) {
 	}
 	orig := r.original()
 	info := originalInfo(orig)
-	doc := reportDocument(&r, info)
+	msg, err := writeReport(&r, orig, info)
+	if err != nil {
+		return nil, fmt.Errorf("notify: report: %w", err)
+	}
+	return msg, nil
+}
+
+// writeReport writes the report's MIME structure with go-message.
+func writeReport(r *Report, orig []byte, info original) ([]byte, error) {
 	seed := r.Ref + "|" + r.Date.UTC().Format(time.RFC3339Nano)
-
-	text := alternative(seed, doc.plain(), doc.html())
-	dsn := deliveryStatus(&r)
-	hdrPart := originalHeaderPart(orig)
-	bnd := boundary(seed+"|report", text.body, dsn.body, hdrPart.body)
-
-	h := senderMail{
+	dsn, err := deliveryStatus(r)
+	if err != nil {
+		return nil, err
+	}
+	hdrFields, hdrBody := originalHeaderPart(orig)
+	top := senderMail{
 		fromName: r.FromName, from: r.From, to: r.Sender, subject: ReportSubject,
 		date: r.Date, kind: "report", ref: r.Ref, hostname: r.ReportingMTA,
 		inReplyTo: info.messageID, autoSubmitted: "auto-replied",
 	}.header()
-	h.add("Content-Type", `multipart/report; report-type=delivery-status; boundary="`+bnd+`"`)
+	top = append(top, [2]string{"Content-Type", multipartType("report", boundary(seed+"|report", dsn, hdrBody),
+		map[string]string{"report-type": "delivery-status"})})
 
 	var b bytes.Buffer
-	h.writeTo(&b)
-	b.WriteString("\r\nThis is a delivery status notification in MIME format.\r\n\r\n")
-	writeMultipart(&b, bnd, []part{text, dsn, hdrPart})
+	w, err := message.CreateWriter(&b, top.header())
+	if err != nil {
+		return nil, fmt.Errorf("write the header: %w", err)
+	}
+	// The preamble, for readers that do not know MIME (rfc/2046 section
+	// 5.1.1); the CRLF before the first delimiter belongs to it.
+	if _, err := b.WriteString("This is a delivery status notification in MIME format.\r\n\r\n"); err != nil {
+		return nil, err
+	}
+	alt, err := w.CreatePart(fields{{"Content-Type", alternativeType(seed)}}.header())
+	if err != nil {
+		return nil, fmt.Errorf("multipart/alternative part: %w", err)
+	}
+	if err := writeAlternative(alt, reportDocument(r, info)); err != nil {
+		return nil, err
+	}
+	if err := writePart(w, fields{{"Content-Type", "message/delivery-status"}, {"Content-Transfer-Encoding", "7bit"}}, dsn); err != nil {
+		return nil, err
+	}
+	if err := writePart(w, hdrFields, hdrBody); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("close the report: %w", err)
+	}
 	return b.Bytes(), nil
 }
 
@@ -180,13 +216,7 @@ func ReportText(r Report) string {
 }
 
 // original is the header section the report returns.
-func (r *Report) original() []byte {
-	h := headerSection(r.Header, MaxOriginalHeader)
-	if r.RedactSubject {
-		h = redactSubject(h)
-	}
-	return h
-}
+func (r *Report) original() []byte { return originalSection(r.Header, r.RedactSubject) }
 
 // reportRef is the marker field's value: the reference, or "yes".
 func reportRef(ref string) string {
@@ -250,18 +280,26 @@ func reportDocument(r *Report, info original) *document {
 	return &document{Title: ReportSubject, Sections: []section{ja, en}}
 }
 
-// deliveryStatus writes the message/delivery-status part (rfc/3464 section
-// 2): 7-bit, one block per recipient.
-func deliveryStatus(r *Report) part {
+// deliveryStatus writes the body of the message/delivery-status part
+// (rfc/3464 section 2): 7-bit, the per-message fields, then one block per
+// recipient, each block after an empty line. go-message formats and folds
+// the fields; Reporting-MTA is added as written, since go-message would
+// spell its name "Reporting-Mta" and some bounce processors match the name
+// of RFC 3464 exactly.
+func deliveryStatus(r *Report) ([]byte, error) {
 	var b bytes.Buffer
-	var h header
-	h.add("Reporting-MTA", "dns; "+r.ReportingMTA)
+	perMessage := fields{}
 	if id := asciiLine(r.EnvelopeID, 100); id != "" {
-		h.add("Original-Envelope-Id", id)
+		perMessage = append(perMessage, [2]string{"Original-Envelope-Id", id})
 	}
-	h.add("X-Sendguard-Ref", reportRef(r.Ref))
-	h.add("Arrival-Date", dateHeader(r.Arrival))
-	h.writeTo(&b)
+	perMessage = append(perMessage,
+		[2]string{"X-Sendguard-Ref", reportRef(r.Ref)},
+		[2]string{"Arrival-Date", dateHeader(r.Arrival)})
+	h := perMessage.header()
+	h.AddRaw([]byte("Reporting-MTA: dns; " + r.ReportingMTA + "\r\n"))
+	if err := textproto.WriteHeader(&b, h.Header); err != nil {
+		return nil, fmt.Errorf("delivery status: %w", err)
+	}
 	for _, rcpt := range r.Recipients {
 		f := r.Findings[0]
 		for _, cand := range r.Findings {
@@ -274,18 +312,19 @@ func deliveryStatus(r *Report) part {
 		if reply == "" {
 			reply = "[" + asciiLine(f.Rule, 64) + "] rejected by policy"
 		}
-		var rh header
-		rh.add("Final-Recipient", xtextAddress(rcpt))
-		rh.add("Action", "failed")
-		rh.add("Status", "5.7.1")
-		rh.add("Diagnostic-Code", "smtp; 550 5.7.1 "+reply)
-		b.WriteString("\r\n")
-		rh.writeTo(&b)
+		perRecipient := fields{
+			{"Final-Recipient", xtextAddress(rcpt)},
+			{"Action", "failed"},
+			{"Status", "5.7.1"},
+			{"Diagnostic-Code", "smtp; 550 5.7.1 " + reply},
+		}
+		if err := textproto.WriteHeader(&b, perRecipient.header().Header); err != nil {
+			return nil, fmt.Errorf("delivery status: %w", err)
+		}
 	}
-	return part{
-		header: [][2]string{{"Content-Type", "message/delivery-status"}, {"Content-Transfer-Encoding", "7bit"}},
-		body:   b.Bytes(),
-	}
+	// WriteHeader ends each block with an empty line; the last one ends
+	// the body, not a block.
+	return bytes.TrimSuffix(b.Bytes(), []byte("\r\n")), nil
 }
 
 func containsFold(list []string, s string) bool {
@@ -314,10 +353,13 @@ func asciiLine(s string, max int) string {
 	return strings.TrimSpace(b.String())
 }
 
-// originalHeaderPart writes the text/rfc822-headers part (rfc/6522 section
-// 4): 7-bit when the header is plain ASCII with short lines, else
-// quoted-printable, labelled UTF-8 when it is valid UTF-8.
-func originalHeaderPart(hdr []byte) part {
+// originalHeaderPart returns the fields and body of the
+// text/rfc822-headers part (rfc/6522 section 4): 7-bit when the header is
+// plain ASCII with short lines, else UTF-8 in quoted-printable. Bytes that
+// are not UTF-8 (a raw 8-bit header in another charset) become U+FFFD:
+// go-message writes text in UTF-8 or US-ASCII only, so the former label
+// "unknown-8bit" (rfc/1428) is no longer written.
+func originalHeaderPart(hdr []byte) (fields, []byte) {
 	plain := true
 	for _, line := range bytes.Split(hdr, []byte("\r\n")) {
 		if len(line) > 998 {
@@ -332,16 +374,15 @@ func originalHeaderPart(hdr []byte) part {
 		}
 	}
 	if plain {
-		return part{header: [][2]string{{"Content-Type", "text/rfc822-headers"}, {"Content-Transfer-Encoding", "7bit"}}, body: hdr}
+		return fields{{"Content-Type", "text/rfc822-headers"}, {"Content-Transfer-Encoding", "7bit"}}, hdr
 	}
-	cs := "unknown-8bit" // rfc/1428
-	if validUTF8(hdr) {
-		cs = "utf-8"
+	if !utf8.Valid(hdr) {
+		hdr = mailheader.Section([]byte(strings.ToValidUTF8(string(hdr), "\uFFFD")), MaxOriginalHeader)
 	}
-	return part{
-		header: [][2]string{{"Content-Type", "text/rfc822-headers; charset=" + cs}, {"Content-Transfer-Encoding", "quoted-printable"}},
-		body:   qp(string(hdr)),
-	}
+	return fields{
+		{"Content-Type", mime.FormatMediaType("text/rfc822-headers", map[string]string{"charset": "utf-8"})},
+		{"Content-Transfer-Encoding", "quoted-printable"},
+	}, hdr
 }
 
 // senderMail is what the header of a mail to a sender about one of their
@@ -356,26 +397,26 @@ type senderMail struct {
 
 // header returns the fields up to MIME-Version; the caller adds the
 // content fields.
-func (m senderMail) header() header {
-	var h header
+func (m senderMail) header() fields {
 	name := m.fromName
 	if name == "" {
 		name = "sendguard"
 	}
-	h.add("From", headerAddress(name, m.from))
-	h.add("To", headerAddress("", m.to))
-	h.add("Subject", encodeWord(m.subject))
-	h.add("Date", dateHeader(m.date))
-	h.add("Message-ID", messageID(m.kind, m.ref, m.date, m.hostname))
-	if m.inReplyTo != "" {
-		h.add("In-Reply-To", m.inReplyTo)
-		h.add("References", m.inReplyTo)
+	h := fields{
+		{"From", headerAddress(name, m.from)},
+		{"To", headerAddress("", m.to)},
+		{"Subject", encodeWord(m.subject)},
+		{"Date", dateHeader(m.date)},
+		{"Message-ID", messageID(m.kind, m.ref, m.date, m.hostname)},
 	}
-	h.add("Auto-Submitted", m.autoSubmitted)
-	h.add("X-Auto-Response-Suppress", "All")
-	h.add(ReportMarker, reportRef(m.ref))
-	h.add("MIME-Version", "1.0")
-	return h
+	if m.inReplyTo != "" {
+		h = append(h, [2]string{"In-Reply-To", m.inReplyTo}, [2]string{"References", m.inReplyTo})
+	}
+	return append(h,
+		[2]string{"Auto-Submitted", m.autoSubmitted},
+		[2]string{"X-Auto-Response-Suppress", "All"},
+		[2]string{ReportMarker, reportRef(m.ref)},
+		[2]string{"MIME-Version", "1.0"})
 }
 
 // addFindings lists the findings as numbered items in the Japanese and the

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/policy/explain"
@@ -442,4 +443,39 @@ func checkReport2(t *testing.T, raw []byte) *parsed {
 		t.Fatalf("structure %v", p.tree)
 	}
 	return p
+}
+
+// TestReportNonUTF8Header: an original header with raw bytes that are not
+// UTF-8 (Shift_JIS written without RFC 2047) is returned as UTF-8
+// quoted-printable with U+FFFD for those bytes, within MaxOriginalHeader
+// and cut at a field boundary — the report is still made and parses.
+func TestReportNonUTF8Header(t *testing.T) {
+	sjis := "\x8c\xa9\x90\xcf\x8f\x91" // 見積書 in Shift_JIS
+	var h bytes.Buffer
+	h.WriteString("Subject: " + sjis + "\r\nFrom: taro@example.co.jp\r\n")
+	for i := 0; h.Len() < notify.MaxOriginalHeader; i++ {
+		fmt.Fprintf(&h, "X-Raw-%05d: %s\r\n", i, strings.Repeat("\xff", 60))
+	}
+	h.WriteString("\r\n" + bodyMarker + "\r\n")
+	r := report(t, finding(t, ruleCases[0]))
+	r.Header = h.Bytes()
+	raw, err := notify.BuildReport(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := parseMail(t, raw)
+	l := p.leaf(t, "text/rfc822-headers")
+	if l.params["charset"] != "utf-8" || l.header.Get("Content-Transfer-Encoding") != "quoted-printable" {
+		t.Errorf("header part: %v %q", l.params, l.header.Get("Content-Transfer-Encoding"))
+	}
+	if !utf8.ValidString(l.body) || !strings.HasPrefix(l.body, "Subject: \uFFFD") ||
+		!strings.Contains(l.body, "\r\nFrom: taro@example.co.jp\r\n") || !strings.HasSuffix(l.body, "\uFFFD\r\n") {
+		t.Errorf("header part: %.200q … %q", l.body, l.body[max(0, len(l.body)-40):])
+	}
+	if len(l.body) > notify.MaxOriginalHeader {
+		t.Errorf("header part is %d bytes, more than %d", len(l.body), notify.MaxOriginalHeader)
+	}
+	if strings.Contains(string(raw), bodyMarker) {
+		t.Error("body in the report")
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/policy"
 )
@@ -22,12 +23,15 @@ type ExplainConfig struct {
 	Limiter *notify.RateLimiter
 }
 
-// headerSection reads the message's header section (bounded) for reports.
+// headerSection reads the message's header section for reports and
+// notices: mailheader.ReadSection within notify.MaxOriginalHeader plus
+// 4 KB, the bound it has always had (the report returns at most
+// MaxOriginalHeader of it; ShouldReport reads all of it). A read error
+// leaves the fields read before it: the spool is in memory or a local file,
+// and a report with fewer fields is still a report.
 func headerSection(r io.ReaderAt, size int64) []byte {
-	n := min(size, notify.MaxOriginalHeader+4096)
-	b := make([]byte, n)
-	m, _ := r.ReadAt(b, 0)
-	return b[:m]
+	h, _ := mailheader.ReadSection(io.NewSectionReader(r, 0, size), notify.MaxOriginalHeader+4096)
+	return h
 }
 
 // noticeFindings renders findings for a report or notice.
@@ -46,7 +50,7 @@ func noticeFindings(pol *policy.Policy, fs []policy.Finding, ref string) (out []
 // a bounce or automatic mail (no loops, no backscatter), and within the rate
 // limit.
 func (s *session) mayWrite(sender string, hdr []byte) (bool, string) {
-	if ok, why := notify.ShouldReport(sender, notify.ParseHeader(hdr)); !ok {
+	if ok, why := notify.ShouldReport(sender, mailheader.Parse(hdr)); !ok {
 		return false, why
 	}
 	if l := s.cfg.Explain.Limiter; l != nil && !l.Allow(sender) {
