@@ -1,14 +1,14 @@
 package mailarchive
 
 import (
-	"bufio"
 	"bytes"
 	"io"
+	"mime"
+	"net/mail"
 
-	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
+	"github.com/emersion/go-message/charset"
 
+	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/policy/encryption"
 )
 
@@ -122,25 +122,49 @@ func fileKind(head []byte) string {
 }
 
 // HeaderEnvelope reads From and To/Cc/Bcc from a message's header, for a
-// dry run without an explicit envelope. Display names in any charset are
-// fine: only the addresses are used.
+// dry run without an explicit envelope: the first address of the first From
+// field, and every address of every To, Cc and Bcc field (a message may
+// carry several; they are one list). The header section is read with
+// mailheader (at most envelopeHeaderMax bytes, leniently: a line that is not
+// a field, such as an mbox "From " line, is skipped rather than ending the
+// header). Display names in any charset are fine: only the addresses are
+// used.
 func HeaderEnvelope(r io.ReaderAt) (string, []string) {
-	th, err := textproto.ReadHeader(bufio.NewReader(io.NewSectionReader(r, 0, 1<<20)))
-	if err != nil {
-		return "", nil
-	}
-	h := mail.Header{Header: message.Header{Header: th}}
+	sec, _ := mailheader.ReadSection(r, envelopeHeaderMax)
+	fs := mailheader.Parse(sec)
 	var from string
-	if l, err := h.AddressList("From"); err == nil && len(l) > 0 {
-		from = l[0].Address
+	if l := addresses(fs.Get("From")); len(l) > 0 {
+		from = l[0]
 	}
 	var to []string
 	for _, k := range []string{"To", "Cc", "Bcc"} {
-		if l, err := h.AddressList(k); err == nil {
-			for _, a := range l {
-				to = append(to, a.Address)
-			}
+		for _, v := range fs.Values(k) {
+			to = append(to, addresses(v)...)
 		}
 	}
 	return from, to
+}
+
+// envelopeHeaderMax bounds the header section HeaderEnvelope reads.
+const envelopeHeaderMax = 1 << 20
+
+// addressParser reads address lists whose display names may be RFC 2047
+// words in any charset go-message knows.
+var addressParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}}
+
+// addresses returns the addresses of an address-list field value, none when
+// it does not parse.
+func addresses(v string) []string {
+	if v == "" {
+		return nil
+	}
+	l, err := addressParser.ParseList(v)
+	if err != nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, a := range l {
+		out[i] = a.Address
+	}
+	return out
 }
