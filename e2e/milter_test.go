@@ -89,7 +89,7 @@ func TestPostfixMilterMode(t *testing.T) {
 
 	t.Run("flag reaches the next hop with its rules; a forged header is gone", func(t *testing.T) {
 		before := len(upstream.Messages())
-		msg := append([]byte("X-Sendguard-Verdict: pass\r\n"), mail(alice, unverified, "ご挨拶", "はじめまして。", "", nil)...)
+		msg := append([]byte("X-Sendguard-Verdict: pass\r\nx-sendguard-verdict:pass; ref=fake\r\n"), mail(alice, unverified, "ご挨拶", "はじめまして。", "", nil)...)
 		submit(t, pf.SMTPAddr, alice, unverified, msg)
 		got := upstream.Wait(before+1, 30*time.Second)
 		if len(got) != before+1 {
@@ -99,9 +99,26 @@ func TestPostfixMilterMode(t *testing.T) {
 		if n := strings.Count(data, "X-Sendguard-Verdict:"); n != 1 || !strings.Contains(data, "X-Sendguard-Verdict: flag; rules=recipient-domain-unverified; ref=") {
 			t.Errorf("want only sendguard's flag field, got %d fields in:\n%s", n, head(data))
 		}
+		if strings.Contains(strings.ToLower(data), "ref=fake") {
+			t.Errorf("the client's lower-case verdict field went through")
+		}
 		m := refRE.FindStringSubmatch(data)
-		if m == nil || !strings.Contains(readFile(t, g.audit), `"ref":"`+m[1]+`"`) {
-			t.Errorf("the header's reference does not find an audit line")
+		if m == nil {
+			t.Fatalf("no reference in the header")
+		}
+		var line string
+		for _, l := range strings.Split(readFile(t, g.audit), "\n") {
+			if strings.Contains(l, `"ref":"`+m[1]+`"`) {
+				line = l
+			}
+		}
+		for _, want := range []string{`"mode":"milter"`, `"result":"accepted"`, `"verdict":"flag"`, `"queue_id":"`, `"to":["` + unverified + `"]`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("audit line for ref %s lacks %s: %s", m[1], want, line)
+			}
+		}
+		if strings.Contains(line, `"queue_id":""`) {
+			t.Errorf("audit line without Postfix's queue id: %s", line)
 		}
 	})
 
