@@ -32,6 +32,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -74,7 +75,7 @@ func main() {
 }
 
 func run() int {
-	targets := flag.String("target", "direct,sendguard,postfix", "comma-separated targets: direct, sendguard, postfix")
+	targets := flag.String("target", "direct,sendguard,postfix", "comma-separated targets: direct, sendguard, postfix, milter (Postfix asking sendguard's milter)")
 	msgs := flag.String("msg", "ja5k,zip200k", "comma-separated messages: ja5k (plain 5 KB Japanese), zip200k (200 KB with a ZipCrypto ZIP)")
 	connList := flag.String("conns", "1,8,32", "comma-separated numbers of concurrent connections")
 	duration := flag.Duration("duration", 10*time.Second, "sending phase of each run")
@@ -140,7 +141,7 @@ func run() int {
 	}
 	printMachine(out, rep.Machine)
 
-	needSendguard := *rss || contains(*targets, "sendguard")
+	needSendguard := *rss || contains(*targets, "sendguard") || contains(*targets, "milter")
 	sgBin := *bin
 	if needSendguard && sgBin == "" {
 		fmt.Fprintln(os.Stderr, "loadgen: building sendguard")
@@ -294,8 +295,23 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 			return nil, err
 		}
 		t = pf
+	case "milter":
+		// Postfix relaying to the sink, asking sendguard's milter.
+		port, err := postfixtest.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		milterAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if sg, err = startSendguardMilter(sgBin, dir, sink.Addr, milterAddr); err != nil {
+			return nil, err
+		}
+		defer sg.Close()
+		if pf, err = startPostfixMilter(sink.Addr, milterAddr); err != nil {
+			return nil, err
+		}
+		t = pf
 	default:
-		return nil, fmt.Errorf("unknown -target %q (direct, sendguard or postfix)", tgt)
+		return nil, fmt.Errorf("unknown -target %q (direct, sendguard, postfix or milter)", tgt)
 	}
 	defer t.Close()
 
@@ -308,7 +324,7 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 			cpu0 = cpuSeconds(sg.PID())
 		}
 		if pf != nil {
-			cpu0 = pf.cpuSeconds()
+			cpu0 += pf.cpuSeconds()
 		}
 	}
 	r, err := runLoad(ctx, t.Addr(), sink, m, p)
@@ -326,6 +342,9 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 	}
 	if sg != nil {
 		r.TargetCPUSecs = cpuSeconds(sg.PID()) - cpu0
+		if pf != nil { // milter: both processes' CPU
+			r.TargetCPUSecs += pf.cpuSeconds()
+		}
 		if r.Arrived > 0 {
 			r.TargetCPUMsPerMsg = r.TargetCPUSecs * 1000 / float64(r.Arrived)
 		}
@@ -333,7 +352,11 @@ func runOne(ctx context.Context, tgt, sgBin, dir string, m *benchmsg.Message, p 
 		if r.Audit, err = sg.auditCounts(); err != nil {
 			r.Problems = append(r.Problems, "audit log: "+err.Error())
 		}
-		if int64(r.Audit["relayed"]) != r.Sent+r.WarmupMsgs || len(r.Audit) > 1 {
+		passed := r.Audit["relayed"]
+		if tgt == "milter" { // Postfix relays what the milter accepted
+			passed = r.Audit["accepted"]
+		}
+		if int64(passed) != r.Sent+r.WarmupMsgs || len(r.Audit) > 1 {
 			r.Problems = append(r.Problems, fmt.Sprintf("sendguard audit %v, but %d accepted (and %d in the warm-up)", r.Audit, r.Sent, r.WarmupMsgs))
 		}
 		if r.Errors > 0 {

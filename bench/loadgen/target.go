@@ -75,9 +75,15 @@ verified = ["partner.example.com"]
 // startSendguard runs "BIN serve --config DIR/config.toml" listening on a
 // free loopback port with the sink as upstream, and waits for its 220.
 func startSendguard(bin, workdir, sinkAddr string) (*sendguardProc, error) {
+	return startSendguardMilter(bin, workdir, sinkAddr, "")
+}
+
+// startSendguardMilter is startSendguard with [milter] listen = milterAddr
+// when it is not "" (waiting for the milter to listen too).
+func startSendguardMilter(bin, workdir, sinkAddr, milterAddr string) (*sendguardProc, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		p, err := startSendguardOnce(bin, workdir, sinkAddr)
+		p, err := startSendguardOnce(bin, workdir, sinkAddr, milterAddr)
 		if err == nil {
 			return p, nil
 		}
@@ -86,7 +92,7 @@ func startSendguard(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 	return nil, lastErr
 }
 
-func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
+func startSendguardOnce(bin, workdir, sinkAddr, milterAddr string) (*sendguardProc, error) {
 	dir, err := os.MkdirTemp(workdir, "sendguard-")
 	if err != nil {
 		return nil, err
@@ -110,6 +116,9 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 	text := fmt.Appendf(nil, sendguardConfig, p.addr, spool, sinkAddr, p.audit)
 	if pprofAddr != "" {
 		text = fmt.Appendf(text, "\n[admin]\nlisten = %q\npprof = true\n", pprofAddr)
+	}
+	if milterAddr != "" {
+		text = fmt.Appendf(text, "\n[milter]\nlisten = %q\n", milterAddr)
 	}
 	if err := os.WriteFile(conf, text, 0o600); err != nil {
 		return nil, err
@@ -138,7 +147,28 @@ func startSendguardOnce(bin, workdir, sinkAddr string) (*sendguardProc, error) {
 		b, _ := os.ReadFile(p.stderr)
 		return nil, fmt.Errorf("sendguard at %s: %v\n%s", p.addr, err, b)
 	}
+	if milterAddr != "" {
+		if err := waitListen(milterAddr, 10*time.Second); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("sendguard milter: %w", err)
+		}
+	}
 	return p, nil
+}
+
+// waitListen waits until something accepts connections on addr.
+func waitListen(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func (p *sendguardProc) Addr() string { return p.addr }
@@ -264,13 +294,24 @@ const clockTicks = 100
 type postfixRelay struct{ inst *postfixtest.Instance }
 
 func startPostfix(sinkAddr string) (*postfixRelay, error) {
+	return startPostfixMilter(sinkAddr, "")
+}
+
+// startPostfixMilter is startPostfix calling the milter at milterAddr
+// (smtpd_milters) when it is not "".
+func startPostfixMilter(sinkAddr, milterAddr string) (*postfixRelay, error) {
+	mainCF := map[string]string{
+		// Room for the 200 KB mail many times over; Postfix's
+		// default is 10 MB.
+		"message_size_limit": "67108864",
+	}
+	if milterAddr != "" {
+		mainCF["smtpd_milters"] = "inet:" + milterAddr
+		mainCF["milter_default_action"] = "tempfail"
+	}
 	inst, err := postfixtest.Launch(postfixtest.Options{
 		RelayHost: sinkAddr,
-		MainCF: map[string]string{
-			// Room for the 200 KB mail many times over; Postfix's
-			// default is 10 MB.
-			"message_size_limit": "67108864",
-		},
+		MainCF:    mainCF,
 	})
 	if err != nil {
 		return nil, err
