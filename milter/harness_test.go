@@ -25,6 +25,9 @@ type harness struct {
 	audit    *logcapture.Buffer
 	spoolDir string
 	srv      *milter.Server
+	// foldLF: folded header values go with LF line breaks, as Postfix
+	// sends them (CRLF otherwise).
+	foldLF bool
 }
 
 func start(t testing.TB, edit func(*milter.Config)) *harness {
@@ -110,6 +113,9 @@ func (h *harness) sendOn(s *gomilter.ClientSession, from string, to []string, ra
 	head, body, _ := strings.Cut(raw, "\r\n\r\n")
 	for _, f := range fields(head) {
 		name, value, _ := strings.Cut(f, ":")
+		if h.foldLF {
+			value = strings.ReplaceAll(value, "\r\n", "\n")
+		}
 		h.ok(s.HeaderField(name, value, nil))
 	}
 	h.ok(s.HeaderEnd())

@@ -24,6 +24,8 @@ type session struct {
 	helo     string
 	tls      bool
 	tx       *transaction
+	// field is reused to put each header field together.
+	field []byte
 }
 
 // transaction is one message: MAIL FROM to the end of the message.
@@ -104,11 +106,15 @@ func (s *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Res
 	if strings.EqualFold(name, smtpfilter.VerdictHeader) {
 		tx.forged++
 	}
-	sep := ":"
+	b := append(s.field[:0], name...)
+	b = append(b, ':')
 	if m.Protocol()&gomilter.OptHeaderLeadingSpace == 0 {
-		sep = ": "
+		b = append(b, ' ')
 	}
-	tx.write(name + sep + crlf(value) + "\r\n")
+	b = appendCRLF(b, value)
+	b = append(b, '\r', '\n')
+	s.field = b
+	tx.writeBytes(b)
 	return gomilter.RespContinue, nil
 }
 
@@ -200,11 +206,17 @@ func (tx *transaction) reader() io.ReaderAt {
 	return tx.buf
 }
 
-// crlf makes every line break in a header value CRLF: MTAs send folded
-// values with LF (Postfix) or CRLF.
-func crlf(v string) string {
-	if !strings.Contains(v, "\n") {
-		return v
+// appendCRLF appends the header value v with every line break made CRLF:
+// MTAs send folded values with LF (Postfix) or CRLF.
+func appendCRLF(b []byte, v string) []byte {
+	for {
+		i := strings.IndexByte(v, '\n')
+		if i < 0 {
+			return append(b, v...)
+		}
+		line := strings.TrimSuffix(v[:i], "\r")
+		b = append(b, line...)
+		b = append(b, '\r', '\n')
+		v = v[i+1:]
 	}
-	return strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\n", "\r\n")
 }

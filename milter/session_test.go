@@ -195,11 +195,14 @@ func TestForgedVerdictHeader(t *testing.T) {
 // given on a folded continuation line is found, so the attachment behind
 // it is judged (a milter that lost the folding would see no attachment).
 func TestFoldedHeaderKept(t *testing.T) {
-	h := start(t, nil)
 	msg := strings.Replace(csvMail, "Content-Type: multipart/mixed;\r\n boundary=\"b\"", "Content-Type: multipart/mixed;\r\n\tboundary=\"b\";\r\n  charset=us-ascii", 1)
-	res := h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, msg)
-	if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, `"meibo.csv"`) {
-		t.Errorf("got %v %q, want the attachment rejected", res.act, res.act.SMTPReply)
+	for _, foldLF := range []bool{false, true} {
+		h := start(t, nil)
+		h.foldLF = foldLF
+		res := h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, msg)
+		if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, `"meibo.csv"`) {
+			t.Errorf("folded with LF only %v: got %v %q, want the attachment rejected", foldLF, res.act, res.act.SMTPReply)
+		}
 	}
 }
 
