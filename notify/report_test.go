@@ -286,31 +286,11 @@ func TestReportSeveralFindings(t *testing.T) {
 // quoted-printable) and never holds the body even when the caller passes a
 // message whose header section ends in a bare-LF blank line.
 func TestReportOriginalHeaderBounds(t *testing.T) {
-	var h bytes.Buffer
-	h.WriteString("Subject: 生のUTF-8件名\r\n")
-	for i := 0; h.Len() < notify.MaxOriginalHeader+10000; i++ {
-		fmt.Fprintf(&h, "X-Filler-%05d: %s\r\n", i, strings.Repeat("f", 200))
-	}
-	h.WriteString("\r\n" + bodyMarker + "\r\n")
 	r := report(t, finding(t, ruleCases[0]))
-	r.Header = h.Bytes()
-	raw, err := notify.BuildReport(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := parseMail(t, raw)
-	l := p.leaf(t, "text/rfc822-headers")
-	if l.params["charset"] != "utf-8" || l.header.Get("Content-Transfer-Encoding") != "quoted-printable" {
-		t.Errorf("8-bit header part: %v %q", l.params, l.header.Get("Content-Transfer-Encoding"))
-	}
-	if len(l.body) > notify.MaxOriginalHeader {
-		t.Errorf("header part is %d bytes, more than %d", len(l.body), notify.MaxOriginalHeader)
-	}
+	r.Header = longHeader("Subject: 生のUTF-8件名\r\n", "X-Filler-%05d: "+strings.Repeat("f", 200)+"\r\n", notify.MaxOriginalHeader+10000)
+	_, p, l := qpHeaderPart(t, r)
 	if !strings.HasPrefix(l.body, "Subject: 生のUTF-8件名\r\n") || !strings.HasSuffix(l.body, strings.Repeat("f", 200)+"\r\n") {
 		t.Errorf("header part not cut at a field boundary: %q … %q", l.body[:40], l.body[len(l.body)-40:])
-	}
-	if strings.Contains(string(raw), bodyMarker) {
-		t.Error("body in the report")
 	}
 	if !strings.Contains(p.leaf(t, "text/plain").body, "生のUTF-8件名") {
 		t.Error("raw UTF-8 subject not shown")
@@ -318,7 +298,7 @@ func TestReportOriginalHeaderBounds(t *testing.T) {
 
 	// LF line ends: the body still ends the header section.
 	r.Header = []byte("Subject: lf\nX-A: 1\n\n" + bodyMarker + "\n")
-	raw, err = notify.BuildReport(r)
+	raw, err := notify.BuildReport(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,20 +425,24 @@ func checkReport2(t *testing.T, raw []byte) *parsed {
 	return p
 }
 
-// TestReportNonUTF8Header: an original header with raw bytes that are not
-// UTF-8 (Shift_JIS written without RFC 2047) is returned as UTF-8
-// quoted-printable with U+FFFD for those bytes, within MaxOriginalHeader
-// and cut at a field boundary — the report is still made and parses.
-func TestReportNonUTF8Header(t *testing.T) {
-	sjis := "\x8c\xa9\x90\xcf\x8f\x91" // 見積書 in Shift_JIS
+// longHeader makes a header section: first, then fields made from format
+// with a number until size bytes, then the body marker after the empty
+// line.
+func longHeader(first, format string, size int) []byte {
 	var h bytes.Buffer
-	h.WriteString("Subject: " + sjis + "\r\nFrom: taro@example.co.jp\r\n")
-	for i := 0; h.Len() < notify.MaxOriginalHeader; i++ {
-		fmt.Fprintf(&h, "X-Raw-%05d: %s\r\n", i, strings.Repeat("\xff", 60))
+	h.WriteString(first)
+	for i := 0; h.Len() < size; i++ {
+		fmt.Fprintf(&h, format, i)
 	}
 	h.WriteString("\r\n" + bodyMarker + "\r\n")
-	r := report(t, finding(t, ruleCases[0]))
-	r.Header = h.Bytes()
+	return h.Bytes()
+}
+
+// qpHeaderPart builds the report r and returns it, parsed, and its
+// text/rfc822-headers part, which must be UTF-8 quoted-printable within
+// MaxOriginalHeader; the body must not be in the report.
+func qpHeaderPart(t *testing.T, r notify.Report) ([]byte, *parsed, leaf) {
+	t.Helper()
 	raw, err := notify.BuildReport(r)
 	if err != nil {
 		t.Fatal(err)
@@ -466,16 +450,28 @@ func TestReportNonUTF8Header(t *testing.T) {
 	p := parseMail(t, raw)
 	l := p.leaf(t, "text/rfc822-headers")
 	if l.params["charset"] != "utf-8" || l.header.Get("Content-Transfer-Encoding") != "quoted-printable" {
-		t.Errorf("header part: %v %q", l.params, l.header.Get("Content-Transfer-Encoding"))
-	}
-	if !utf8.ValidString(l.body) || !strings.HasPrefix(l.body, "Subject: \uFFFD") ||
-		!strings.Contains(l.body, "\r\nFrom: taro@example.co.jp\r\n") || !strings.HasSuffix(l.body, "\uFFFD\r\n") {
-		t.Errorf("header part: %.200q … %q", l.body, l.body[max(0, len(l.body)-40):])
+		t.Errorf("8-bit header part: %v %q", l.params, l.header.Get("Content-Transfer-Encoding"))
 	}
 	if len(l.body) > notify.MaxOriginalHeader {
 		t.Errorf("header part is %d bytes, more than %d", len(l.body), notify.MaxOriginalHeader)
 	}
 	if strings.Contains(string(raw), bodyMarker) {
 		t.Error("body in the report")
+	}
+	return raw, p, l
+}
+
+// TestReportNonUTF8Header: an original header with raw bytes that are not
+// UTF-8 (Shift_JIS written without RFC 2047) is returned as UTF-8
+// quoted-printable with U+FFFD for those bytes, within MaxOriginalHeader
+// and cut at a field boundary — the report is still made and parses.
+func TestReportNonUTF8Header(t *testing.T) {
+	sjis := "\x8c\xa9\x90\xcf\x8f\x91" // 見積書 in Shift_JIS
+	r := report(t, finding(t, ruleCases[0]))
+	r.Header = longHeader("Subject: "+sjis+"\r\nFrom: taro@example.co.jp\r\n", "X-Raw-%05d: "+strings.Repeat("\xff", 60)+"\r\n", notify.MaxOriginalHeader)
+	_, _, l := qpHeaderPart(t, r)
+	if !utf8.ValidString(l.body) || !strings.HasPrefix(l.body, "Subject: \uFFFD") ||
+		!strings.Contains(l.body, "\r\nFrom: taro@example.co.jp\r\n") || !strings.HasSuffix(l.body, "\uFFFD\r\n") {
+		t.Errorf("header part: %.200q … %q", l.body, l.body[max(0, len(l.body)-40):])
 	}
 }
