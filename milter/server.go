@@ -73,6 +73,9 @@ const wantedProtocol = gomilter.OptNoUnknown | gomilter.OptNoConnReply | gomilte
 type Server struct {
 	cfg atomic.Pointer[Config]
 	srv *gomilter.Server
+	// inFlight counts messages between MAIL FROM and their end (or
+	// abort): Shutdown waits for them, not for idle MTA connections.
+	inFlight atomic.Int64
 }
 
 // New builds a milter server from cfg.
@@ -122,12 +125,40 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Shutdown stops accepting connections and waits for the open ones to end
-// (Postfix keeps one per SMTP session) until ctx is done; then it closes
-// them: the MTA applies its milter_default_action to messages in flight.
+// Shutdown stops accepting connections and waits until no message is in
+// flight (or ctx is done), then closes every connection. Postfix keeps a
+// milter connection for a whole SMTP session, so waiting for the MTA to
+// close idle ones could take as long as its smtpd_timeout; a connection
+// closed between messages costs nothing, and a message cut off by ctx gets
+// the MTA's milter_default_action (tempfail: the client retries).
 func (s *Server) Shutdown(ctx context.Context) error {
-	return s.srv.Shutdown(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(ctx) }() // closes the listeners
+	tick := time.NewTicker(shutdownPoll)
+	defer tick.Stop()
+	idle := 0
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			// A message's count ends when its verdict is decided; the
+			// library writes the reply just after. Two polls in a row
+			// with nothing in flight leave it that time.
+			if s.inFlight.Load() != 0 {
+				idle = 0
+				continue
+			}
+			if idle++; idle >= 2 {
+				s.srv.Close()
+				return <-done
+			}
+		}
+	}
 }
+
+// shutdownPoll is how often Shutdown looks for the last message to end.
+const shutdownPoll = 20 * time.Millisecond
 
 // Close stops the server and closes every connection at once.
 func (s *Server) Close() error {

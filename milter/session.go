@@ -84,6 +84,7 @@ func (s *session) MailFrom(from, esmtpArgs string, m gomilter.Modifier) (*gomilt
 	cfg := s.srv.config()
 	s.tx = &transaction{cfg: cfg, policy: cfg.Policy(), ref: policy.NewRef(), from: from,
 		authUser: m.Get(gomilter.MacroAuthAuthen), started: time.Now()}
+	s.srv.inFlight.Add(1)
 	return gomilter.RespContinue, nil
 }
 
@@ -157,6 +158,7 @@ func (s *session) close() {
 	if s.tx != nil {
 		s.tx.close()
 		s.tx = nil
+		s.srv.inFlight.Add(-1)
 	}
 }
 

@@ -1,6 +1,7 @@
 package milter_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -352,5 +353,48 @@ func TestUnixSocket(t *testing.T) {
 	res := h.sendOn(s, "taro@example.co.jp", []string{"bob@partner.example.com"}, csvMail)
 	if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, "[attachment-unencrypted]") {
 		t.Errorf("over the Unix socket: got %v %q", res.act, res.act.SMTPReply)
+	}
+}
+
+// Shutdown does not wait for idle MTA connections (Postfix keeps one per
+// SMTP session), but lets a message in flight get its verdict first.
+func TestShutdown(t *testing.T) {
+	h := start(t, nil)
+	idle := h.session() // connected, no message
+	defer idle.Close()
+	busy := h.session()
+	defer busy.Close()
+	h.ok(busy.Mail("taro@example.co.jp", ""))
+	h.ok(busy.Rcpt("bob@partner.example.com", ""))
+	h.ok(busy.DataStart())
+	h.ok(busy.HeaderField("Subject", " x", nil))
+	h.ok(busy.HeaderEnd())
+	h.ok(busy.BodyChunk([]byte("hello\r\n")))
+
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- h.srv.Shutdown(ctx)
+	}()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned (%v) while a message was in flight", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	_, act, err := busy.End()
+	if err != nil || act.Type != gomilter.ActionAccept {
+		t.Fatalf("the message in flight: %v %v, want its verdict (accept)", act, err)
+	}
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Shutdown still waits, for an idle connection")
+	}
+	if _, err := net.Dial("tcp", h.addr); err == nil {
+		t.Error("still accepting connections after Shutdown")
 	}
 }
