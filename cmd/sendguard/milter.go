@@ -51,10 +51,9 @@ func startMilter(f *config.File, g *gateway) (*milterListener, error) {
 	return m, nil
 }
 
-// stop ends the milter listener: no new connection is taken, and the open
-// ones may go on until the MTA closes them (Postfix does when its SMTP
-// session ends) or ctx ends; then they are closed, and the MTA applies its
-// milter_default_action to messages still in flight.
+// stop ends the milter listener: no new connection is taken, messages in
+// flight may finish until ctx ends, then every connection is closed (the
+// MTA applies its milter_default_action to a message cut off).
 func (m *milterListener) stop(ctx context.Context, log *slog.Logger) {
 	if m == nil {
 		return
