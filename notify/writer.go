@@ -64,7 +64,9 @@ func boundary(seed string, bodies ...[]byte) string {
 }
 
 // writePart writes one leaf part of parent: its header fields, then body,
-// encoded as its Content-Transfer-Encoding says.
+// encoded as its Content-Transfer-Encoding says. go-message's CreatePart
+// does not return an error from writing the part's fields (v0.18.2): the
+// fields of every part here are fixed strings, never text from a message.
 func writePart(parent *message.Writer, h fields, body []byte) error {
 	w, err := parent.CreatePart(h.header())
 	if err == nil {
