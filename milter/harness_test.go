@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -219,14 +218,4 @@ func (h *harness) waitSpoolFiles(n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// dial opens a raw connection to the milter (for tests of broken MTAs).
-func (h *harness) dial() net.Conn {
-	h.t.Helper()
-	c, err := net.Dial("tcp", h.addr)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return c
 }
