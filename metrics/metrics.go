@@ -33,7 +33,7 @@ func New(active func() int) *Metrics {
 	m := &Metrics{registry: prometheus.NewRegistry()}
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sendguard_messages_total",
-		Help: "Messages handled, by verdict (pass, flag, reject, tempfail, none) and result (relayed, rejected, tempfail, upstream-failed, aborted).",
+		Help: "Messages handled, by verdict (pass, flag, reject, tempfail, none) and result (relayed, rejected, tempfail, upstream-failed, aborted; accepted: passed on to the MTA by the milter).",
 	}, []string{"verdict", "result"})
 	m.findings = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sendguard_findings_total",
