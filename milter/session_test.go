@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/sendguard/sendguard/metrics"
 	"github.com/sendguard/sendguard/milter"
 )
 
@@ -396,5 +398,25 @@ func TestShutdown(t *testing.T) {
 	}
 	if _, err := net.Dial("tcp", h.addr); err == nil {
 		t.Error("still accepting connections after Shutdown")
+	}
+}
+
+// The milter counts its messages and findings in the smarthost's metrics.
+func TestMetrics(t *testing.T) {
+	m := metrics.New(nil)
+	h := start(t, func(c *milter.Config) { c.Metrics = m })
+	h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, plainMail)
+	h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, csvMail)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`sendguard_messages_total{result="accepted",verdict="pass"} 1`,
+		`sendguard_messages_total{result="rejected",verdict="reject"} 1`,
+		`sendguard_findings_total{action="reject",rule="attachment-unencrypted"} 1`,
+		`sendguard_inspection_seconds_count 2`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
