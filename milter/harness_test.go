@@ -27,6 +27,8 @@ type harness struct {
 	// foldLF: folded header values go with LF line breaks, as Postfix
 	// sends them (CRLF otherwise).
 	foldLF bool
+	// version caps the milter protocol version the MTA offers (0: 6).
+	version uint32
 }
 
 func start(t testing.TB, edit func(*milter.Config)) *harness {
@@ -90,7 +92,15 @@ func (h *harness) send(from string, to []string, raw string) result {
 
 func (h *harness) session() *gomilter.ClientSession {
 	h.t.Helper()
-	c := gomilter.NewClient("tcp", h.addr, gomilter.WithReadTimeout(20*time.Second))
+	opts := []gomilter.Option{gomilter.WithReadTimeout(20 * time.Second)}
+	if h.version != 0 && h.version < 6 {
+		// What such an MTA offers: no protocol options, the version 2
+		// actions.
+		opts = append(opts, gomilter.WithMaximumVersion(h.version), gomilter.WithProtocols(0),
+			gomilter.WithActions(gomilter.OptAddHeader|gomilter.OptChangeBody|gomilter.OptAddRcpt|
+				gomilter.OptRemoveRcpt|gomilter.OptChangeHeader|gomilter.OptQuarantine))
+	}
+	c := gomilter.NewClient("tcp", h.addr, opts...)
 	macros := gomilter.NewMacroBag()
 	macros.Set(gomilter.MacroQueueId, "4XyZ1")
 	s, err := c.Session(macros)
@@ -114,6 +124,10 @@ func (h *harness) sendOn(s *gomilter.ClientSession, from string, to []string, ra
 		name, value, _ := strings.Cut(f, ":")
 		if h.foldLF {
 			value = strings.ReplaceAll(value, "\r\n", "\n")
+		}
+		if !s.ProtocolOption(gomilter.OptHeaderLeadingSpace) {
+			// Without the option, MTAs swallow one space after the colon.
+			value = strings.TrimPrefix(value, " ")
 		}
 		h.ok(s.HeaderField(name, value, nil))
 	}

@@ -214,8 +214,9 @@ func negotiate(mtaVersion, milterVersion uint32, mtaActions, milterActions gomil
 	}
 	protocol := milterProtocol & mtaProtocol
 	if version < 6 {
-		// The "no reply" options and the leading space are version 6.
-		protocol &= gomilter.OptNoUnknown
+		// The "no reply" options and the leading space are version 6;
+		// with an older MTA every event is answered, as it expects.
+		protocol = 0
 	}
 	return version, milterActions & mtaActions, protocol, offered, nil
 }

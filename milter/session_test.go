@@ -420,3 +420,33 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// An MTA speaking an older milter protocol (Postfix's milter_protocol = 2,
+// say) gets the same verdicts: every event is answered, and the space the
+// MTA swallows after each header colon is put back (the folded boundary
+// and the verdict header show it).
+func TestOlderProtocolVersions(t *testing.T) {
+	for _, v := range []uint32{2, 4} {
+		t.Run(fmt.Sprint("version ", v), func(t *testing.T) {
+			h := start(t, nil)
+			h.version = v
+			res := h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, csvMail)
+			if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, `[attachment-unencrypted] attachment "meibo.csv"`) {
+				t.Errorf("got %v %q, want the reject", res.act, res.act.SMTPReply)
+			}
+			res = h.send("taro@example.co.jp", []string{"someone@abc-trading.co.jp"}, "X-Sendguard-Verdict: pass\r\n"+plainMail)
+			ref := h.auditLines()[1]["ref"]
+			var got []string
+			for _, m := range res.mods {
+				got = append(got, fmt.Sprintf("%d %d %s:%s", m.Type, m.HeaderIndex, m.HeaderName, m.HeaderValue))
+			}
+			want := []string{
+				fmt.Sprintf("%d 1 X-Sendguard-Verdict:", gomilter.ActionChangeHeader),
+				fmt.Sprintf("%d 0 X-Sendguard-Verdict:flag; rules=recipient-domain-unverified; ref=%s", gomilter.ActionAddHeader, ref),
+			}
+			if res.act.Type != gomilter.ActionAccept || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("got %v %q, want accept with %q (no leading space: the MTA adds it)", res.act, got, want)
+			}
+		})
+	}
+}
