@@ -50,10 +50,14 @@ func noticeFindings(pol *policy.Policy, fs []policy.Finding, ref string) (out []
 // a bounce or automatic mail (no loops, no backscatter), and within the rate
 // limit.
 func (s *session) mayWrite(sender string, hdr []byte) (bool, string) {
+	return mayWrite(s.cfg.Explain.Limiter, sender, hdr)
+}
+
+func mayWrite(l *notify.RateLimiter, sender string, hdr []byte) (bool, string) {
 	if ok, why := notify.ShouldReport(sender, mailheader.Parse(hdr)); !ok {
 		return false, why
 	}
-	if l := s.cfg.Explain.Limiter; l != nil && !l.Allow(sender) {
+	if l != nil && !l.Allow(sender) {
 		return false, "rate limit"
 	}
 	return true, ""
@@ -97,40 +101,10 @@ func (s *session) mailReport(pol *policy.Policy, v *policy.Verdict, tx *transact
 }
 
 // sendFlagNotice tells the sender, after the message went out flagged, why
-// it was flagged. It runs on its own upstream connection in the background:
-// the client's reply never waits for it.
+// it was flagged (Notifier.SendFlagNotice).
 func (s *session) sendFlagNotice(pol *policy.Policy, v *policy.Verdict, tx *transaction, hdr []byte) {
-	var fs []policy.Finding
-	for _, f := range v.Findings {
-		if f.Action == policy.Flag && pol.WantsFlagNotice(f.Rule) {
-			fs = append(fs, f)
-		}
-	}
-	if len(fs) == 0 || tx.from == "" {
-		return
-	}
-	if ok, why := s.mayWrite(tx.from, hdr); !ok {
-		s.cfg.Log.Info("flag notice not sent", "ref", tx.ref, "reason", why)
-		return
-	}
-	findings, redact := noticeFindings(pol, fs, tx.ref)
-	msg, err := notify.BuildFlagNotice(notify.FlagNotice{
-		From: s.cfg.Explain.From, Sender: tx.from, Recipients: tx.rcpts, Header: hdr,
-		Findings: findings, Ref: tx.ref, Hostname: s.cfg.Hostname, Sent: time.Now(), RedactSubject: redact,
-	})
-	if err != nil {
-		s.cfg.Log.Warn("flag notice not built", "ref", tx.ref, "error", err.Error())
-		return
-	}
-	up := s.cfg.Upstream
-	log := s.cfg.Log
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := SendVia(ctx, up, "", []string{tx.from}, msg); err != nil {
-			log.Warn("flag notice not sent", "ref", tx.ref, "error", err.Error())
-		}
-	}()
+	n := Notifier{Upstream: s.cfg.Upstream, Explain: s.cfg.Explain, Hostname: s.cfg.Hostname, Log: s.cfg.Log}
+	n.SendFlagNotice(FlagNotice{Policy: pol, Verdict: v, Ref: tx.ref, Sender: tx.from, Recipients: tx.rcpts, Header: hdr})
 }
 
 // reportIncidents hands incident findings to the incident notifier; it never
