@@ -16,6 +16,7 @@ import (
 	"github.com/sendguard/sendguard/metrics"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/policy"
+	"github.com/sendguard/sendguard/smtpfilter"
 )
 
 // Config is what the milter needs; cmd/sendguard builds it from the
@@ -46,6 +47,9 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Incidents receives incident findings (遵守事項 第2); nil = none.
 	Incidents *notify.Incidents
+	// Notices tells the senders of flagged mail why, as the smarthost
+	// does ([rules.*] flag_notice); nil = no notices.
+	Notices *smtpfilter.Notifier
 }
 
 // ProgressInterval is how often a long evaluation tells the MTA it is still

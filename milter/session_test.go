@@ -13,8 +13,11 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/sendguard/sendguard/internal/smtpsink"
 	"github.com/sendguard/sendguard/metrics"
 	"github.com/sendguard/sendguard/milter"
+	"github.com/sendguard/sendguard/policy"
+	"github.com/sendguard/sendguard/smtpfilter"
 )
 
 const plainMail = "From: Taro Yamada <taro@example.co.jp>\r\n" +
@@ -448,5 +451,50 @@ func TestOlderProtocolVersions(t *testing.T) {
 				t.Errorf("got %v %q, want accept with %q (no leading space: the MTA adds it)", res.act, got, want)
 			}
 		})
+	}
+}
+
+// A flagged message's sender gets the smarthost's flag notice (for a rule
+// with flag_notice), sent through the upstream from the null sender; a
+// passed message gets none.
+func TestFlagNotice(t *testing.T) {
+	sink, err := smtpsink.Start(smtpsink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	pol, _, err := policy.Compile(policy.Config{
+		Domains: policy.DomainsConfig{Internal: []string{"example.co.jp"}, Verified: []string{"partner.example.com"}},
+		Rules:   map[string]policy.RuleConfig{"recipient-domain-unverified": {Action: "flag", FlagNotice: true}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, func(c *milter.Config) {
+		c.Policy = func() *policy.Policy { return pol }
+		c.Notices = &smtpfilter.Notifier{
+			Upstream: &smtpfilter.SMTPUpstream{Addr: sink.Addr, Helo: "sendguard.test",
+				ConnectTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, DataTimeout: 10 * time.Second},
+			Explain:  smtpfilter.ExplainConfig{From: "postmaster@example.co.jp"},
+			Hostname: "sendguard.test", Log: c.Log,
+		}
+	})
+	h.send("taro@example.co.jp", []string{"bob@partner.example.com"}, plainMail)
+	res := h.send("taro@example.co.jp", []string{"someone@abc-trading.co.jp"}, plainMail)
+	if res.act.Type != gomilter.ActionAccept {
+		t.Fatalf("got %v, want accept", res.act)
+	}
+	got := sink.Wait(1, 10*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("sink holds %d messages, want the one notice", len(got))
+	}
+	ref := h.auditLines()[1]["ref"].(string)
+	n := got[0]
+	if n.From != "" || fmt.Sprint(n.To) != "[taro@example.co.jp]" || !strings.Contains(string(n.Data), "\r\nX-Sendguard-Report: "+ref+"\r\n") {
+		t.Errorf("notice from <%s> to %v:\n%s", n.From, n.To, n.Data[:min(len(n.Data), 600)])
+	}
+	time.Sleep(200 * time.Millisecond)
+	if c := len(sink.Messages()); c != 1 {
+		t.Errorf("sink holds %d messages: the passed message got a notice too", c)
 	}
 }

@@ -61,6 +61,10 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return rec.tempfail("header change failed"), nil
 	}
 	rec.result = "accepted"
+	if verdict.Action == policy.Flag && tx.cfg.Notices != nil {
+		tx.cfg.Notices.SendFlagNotice(smtpfilter.FlagNotice{Policy: tx.policy, Verdict: verdict, Ref: tx.ref,
+			Sender: tx.from, Recipients: tx.rcpts, Header: smtpfilter.HeaderSection(tx.reader(), tx.size())})
+	}
 	return gomilter.RespAccept, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/milter"
+	"github.com/sendguard/sendguard/smtpfilter"
 )
 
 // milterListener is the running milter listener of serve, or nil when
@@ -17,8 +18,10 @@ type milterListener struct {
 }
 
 // startMilter opens [milter] listen and serves the MTA's milter connections
-// with the gateway's policy (reloaded with it), metrics, audit log and
-// incident notifier. It returns nil when the milter is off.
+// with the gateway's policy (reloaded with it), metrics, audit log, incident
+// notifier and flag notices (through the upstream in force, from
+// explain.from, under the explanation rate limit). It returns nil when the
+// milter is off.
 func startMilter(f *config.File, g *gateway) (*milterListener, error) {
 	if f.Milter.Listen == "" {
 		return nil, nil
@@ -44,6 +47,12 @@ func startMilter(f *config.File, g *gateway) (*milterListener, error) {
 		Audit:            g.audit,
 		Metrics:          g.metrics,
 		Incidents:        g.incidents,
+		Notices: &smtpfilter.Notifier{
+			Upstream: &g.upstream,
+			Explain:  smtpfilter.ExplainConfig{From: f.Explain.From, Limiter: g.limiter},
+			Hostname: s.Hostname,
+			Log:      g.log,
+		},
 	})
 	m := &milterListener{srv: srv, done: make(chan error, 1)}
 	go func() { m.done <- srv.Serve(l) }()
