@@ -35,9 +35,10 @@ type Config struct {
 	// MTA's SMTP session may be idle that long); zero: no limit.
 	IdleTimeout time.Duration
 	// EvalTimeout bounds one policy evaluation (default 5 minutes). While
-	// it runs, the MTA is told every ProgressInterval that the filter is
-	// still working, so that its own timeout does not fire.
-	EvalTimeout time.Duration
+	// it runs, the MTA is told every ProgressInterval (default 30 s) that
+	// the filter is still working, so that its own timeout does not fire.
+	EvalTimeout      time.Duration
+	ProgressInterval time.Duration
 	// Policy returns the policy for the next message (it may be reloaded).
 	Policy func() *policy.Policy
 
@@ -52,10 +53,10 @@ type Config struct {
 	Notices *smtpfilter.Notifier
 }
 
-// ProgressInterval is how often a long evaluation tells the MTA it is still
-// working (milter protocol 6 SMFIR_PROGRESS; Postfix's milter_content_timeout
-// is 300 s by default).
-const ProgressInterval = 30 * time.Second
+// defaultProgressInterval is how often a long evaluation tells the MTA it
+// is still working (milter protocol 6 SMFIR_PROGRESS; Postfix's
+// milter_content_timeout is 300 s by default).
+const defaultProgressInterval = 30 * time.Second
 
 // defaultEvalTimeout bounds an evaluation when Config.EvalTimeout is zero.
 const defaultEvalTimeout = 5 * time.Minute
@@ -113,6 +114,9 @@ func (s *Server) Reload(cfg Config) {
 	}
 	if cfg.EvalTimeout <= 0 {
 		cfg.EvalTimeout = defaultEvalTimeout
+	}
+	if cfg.ProgressInterval <= 0 {
+		cfg.ProgressInterval = defaultProgressInterval
 	}
 	s.cfg.Store(&cfg)
 }

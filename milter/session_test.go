@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -497,4 +498,58 @@ func TestFlagNotice(t *testing.T) {
 	if c := len(sink.Messages()); c != 1 {
 		t.Errorf("sink holds %d messages: the passed message got a notice too", c)
 	}
+}
+
+// Progress messages sent while a long evaluation runs never garble the
+// exchange: the MTA still gets the verdict, after progress packets (here
+// one every millisecond, counted on the wire).
+func TestProgressDuringLongEvaluation(t *testing.T) {
+	h := start(t, func(c *milter.Config) {
+		c.ProgressInterval = time.Millisecond
+		c.MaxMessageBytes = 32 << 20
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counting := &progressCounter{Listener: l}
+	go h.srv.Serve(counting)
+	hh := *h
+	hh.addr = l.Addr().String()
+	long := strings.Repeat("お世話になっております。本日の会議の資料は添付のとおりです。\r\n", 60000) // 5 MB
+	msg := strings.Replace(csvMail, "Here is the list.\r\n", "Here is the list.\r\n"+long, 1)
+	res := hh.send("taro@example.co.jp", []string{"bob@partner.example.com"}, msg)
+	if res.act.Type != gomilter.ActionRejectWithCode || !strings.Contains(res.act.SMTPReply, "[attachment-unencrypted]") {
+		t.Fatalf("got %v %q, want the reject", res.act, res.act.SMTPReply)
+	}
+	if n := counting.n.Load(); n == 0 {
+		t.Errorf("no progress packet was sent during a %v ms transaction", h.auditLines()[0]["duration_ms"])
+	}
+}
+
+// progressCounter counts the milter's SMFIR_PROGRESS packets (length 1,
+// code 'p') written on the connections it accepts.
+type progressCounter struct {
+	net.Listener
+	n atomic.Int64
+}
+
+func (l *progressCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, n: &l.n}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	if string(b) == "\x00\x00\x00\x01p" {
+		c.n.Add(1)
+	}
+	return c.Conn.Write(b)
 }

@@ -69,36 +69,50 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 }
 
 // evaluate runs the policy on the spooled message, telling the MTA every
-// ProgressInterval that the filter is still at work.
+// Config.ProgressInterval that the filter is still at work (a timer, not a
+// goroutine: most messages are judged long before the first tick).
 func (s *session) evaluate(tx *transaction, m gomilter.Modifier) (*policy.Verdict, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), tx.cfg.EvalTimeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				if err := m.Progress(); err != nil && !errors.Is(err, gomilter.ErrVersionTooLow) {
-					return
-				}
-			}
-		}
-	}()
+	p := &progress{m: m, every: tx.cfg.ProgressInterval}
+	p.mu.Lock()
+	p.timer = time.AfterFunc(p.every, p.tick)
+	p.mu.Unlock()
 	began := time.Now()
 	env := policy.Envelope{From: tx.from, To: tx.rcpts, AuthUser: tx.authUser}
 	verdict, err := tx.policy.Evaluate(ctx, env, tx.reader(), tx.size())
-	// The progress writer must be gone before the reply is written.
-	close(done)
-	wg.Wait()
+	p.stop() // no progress packet may follow, or cross, the reply
 	tx.cfg.Metrics.Inspection(time.Since(began))
 	return verdict, err
+}
+
+// progress sends SMFIR_PROGRESS while an evaluation runs.
+type progress struct {
+	m     gomilter.Modifier
+	every time.Duration
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool
+}
+
+func (p *progress) tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return
+	}
+	if err := p.m.Progress(); err != nil && !errors.Is(err, gomilter.ErrVersionTooLow) {
+		return // the connection is gone; the reply will fail too
+	}
+	p.timer.Reset(p.every)
+}
+
+// stop ends the ticks; a tick writing now finishes first.
+func (p *progress) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done = true
+	p.timer.Stop()
 }
 
 // markVerdict deletes the X-Sendguard-Verdict fields the client sent (the
