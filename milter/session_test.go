@@ -553,3 +553,22 @@ func (c *countingConn) Write(b []byte) (int, error) {
 	}
 	return c.Conn.Write(b)
 }
+
+// Reload applies to the next message: a lower max_message_bytes refuses a
+// message the previous limit took, on a connection opened before.
+func TestReload(t *testing.T) {
+	var cfg milter.Config
+	h := start(t, func(c *milter.Config) { cfg = *c })
+	s := h.session()
+	defer s.Close()
+	big := plainMail + strings.Repeat("x", 5000) + "\r\n"
+	if res := h.sendOn(s, "taro@example.co.jp", []string{"bob@partner.example.com"}, big); res.act.Type != gomilter.ActionAccept {
+		t.Fatalf("before the reload: %v", res.act)
+	}
+	cfg.MaxMessageBytes = 4000
+	h.srv.Reload(cfg)
+	res := h.sendOn(s, "taro@example.co.jp", []string{"bob@partner.example.com"}, big)
+	if res.act.Type != gomilter.ActionRejectWithCode || res.act.SMTPCode != 552 {
+		t.Errorf("after the reload: %v %q, want 552", res.act, res.act.SMTPReply)
+	}
+}

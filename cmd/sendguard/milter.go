@@ -34,8 +34,19 @@ func startMilter(f *config.File, g *gateway) (*milterListener, error) {
 	if err != nil {
 		return nil, err
 	}
+	srv := milter.New(milterConfig(f, g))
+	m := &milterListener{srv: srv, done: make(chan error, 1)}
+	go func() { m.done <- srv.Serve(l) }()
+	g.log.Info("sendguard milter listening", "address", l.Addr().String())
+	return m, nil
+}
+
+// milterConfig is the milter's part of the configuration file: the [server]
+// limits both listeners share and the gateway's policy, logs, metrics and
+// notifiers.
+func milterConfig(f *config.File, g *gateway) milter.Config {
 	s := f.Server
-	srv := milter.New(milter.Config{
+	return milter.Config{
 		Hostname:         s.Hostname,
 		MaxMessageBytes:  s.MaxMessageBytes,
 		SpoolDir:         f.Resolve(s.SpoolDir),
@@ -53,11 +64,16 @@ func startMilter(f *config.File, g *gateway) (*milterListener, error) {
 			Hostname: s.Hostname,
 			Log:      g.log,
 		},
-	})
-	m := &milterListener{srv: srv, done: make(chan error, 1)}
-	go func() { m.done <- srv.Serve(l) }()
-	g.log.Info("sendguard milter listening", "address", l.Addr().String())
-	return m, nil
+	}
+}
+
+// reload applies a reloaded configuration to the messages that begin
+// afterwards (limits, explain.from, the rate limiter); [milter] listen
+// itself needs a restart.
+func (m *milterListener) reload(f *config.File, g *gateway) {
+	if m != nil {
+		m.srv.Reload(milterConfig(f, g))
+	}
 }
 
 // stop ends the milter listener: no new connection is taken, messages in

@@ -92,6 +92,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		l.Close()
 		return err
 	}
+	g.milter = mil
 	adminAddr, stopAdmin, err := startAdmin(f.Admin, g.metrics, &readiness{up: &g.upstream},
 		func() bool { return g.policy.Load() != nil }, logger)
 	if err != nil {
@@ -149,6 +150,7 @@ type gateway struct {
 	cert      atomic.Pointer[tls.Certificate]
 	upstream  switchableUpstream
 	srv       *smtpfilter.Server
+	milter    *milterListener // nil when [milter] listen is ""
 	limiter   *notify.RateLimiter
 	incidents *notify.Incidents
 }
@@ -195,6 +197,7 @@ func (g *gateway) reload() {
 		g.cert.Store(cert)
 	}
 	g.srv.Reload(cfg)
+	g.milter.reload(f, g)
 	g.file = f
 	g.metrics.Reload(true)
 	g.log.Info("configuration reloaded", "config", g.path, "policy", f.PolicyPath)
