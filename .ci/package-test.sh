@@ -32,8 +32,9 @@ done
 if dpkg-query -W -f='${Status}' sendguard 2>/dev/null | grep -q 'installed\|config-files'; then
   fail "a sendguard package is already on this machine; not touching it (dpkg --purge sendguard first)"
 fi
-user_existed=no
+user_existed=no group_existed=no
 getent passwd sendguard >/dev/null && user_existed=yes
+getent group sendguard >/dev/null && group_existed=yes
 
 work=$(mktemp -d /tmp/sendguard-package-test.XXXXXX)
 chmod 755 "$work"
@@ -52,7 +53,9 @@ cleanup() {
   fi
   if [ "$user_existed" = no ] && getent passwd sendguard >/dev/null; then
     timeout 60 deluser --quiet --system sendguard >/dev/null 2>&1 || true
-    getent group sendguard >/dev/null && { timeout 60 delgroup --quiet --system sendguard >/dev/null 2>&1 || true; }
+  fi
+  if [ "$group_existed" = no ] && getent group sendguard >/dev/null; then
+    timeout 60 delgroup --quiet --system sendguard >/dev/null 2>&1 || true
   fi
   if [ "$status" != 0 ] && [ -f "$work/serve.log" ]; then
     echo "package-test: server log:" >&2

@@ -68,7 +68,7 @@ func TestDebianPackage(t *testing.T) {
 			t.Errorf("conffiles = %q, want the configuration only", got)
 		}
 		postinst := dpkg(t, "--info", deb, "postinst")
-		for _, want := range []string{"adduser --quiet --system --group --home /var/lib/sendguard", "chown sendguard:sendguard \"$dir\"", "chown root:sendguard \"$conf\""} {
+		for _, want := range []string{"adduser --quiet --system $group --home /var/lib/sendguard", "chown sendguard:sendguard \"$dir\"", "chown root:sendguard \"$conf\""} {
 			if !strings.Contains(postinst, want) {
 				t.Errorf("postinst lacks %q", want)
 			}
