@@ -64,7 +64,7 @@ func (f *File) checkExposure(add, warn func(key, format string, args ...any)) {
 			if len(s.Users) == 0 {
 				key = "upstream.password"
 			}
-			add(key, "%s holds password hashes or an upstream password and is readable by group or others (mode %04o): chmod 600 it (or 640 with the service's group)", file.path, mode)
+			add(key, "%s holds password hashes or an upstream password and is readable by group or others (mode %04o): chmod 600 it, owned by the user the service runs as", file.path, mode)
 		}
 	}
 }
