@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+	"github.com/sendguard/sendguard/policy/recipient"
 )
 
 // The strict decoder stops at the first value of the wrong type, and its
@@ -326,7 +327,7 @@ func suggestion(key string, fields []field) string {
 func nearest(key string, fields []field) string {
 	best, bestD := "", -1
 	for _, f := range fields {
-		d := editDistance(strings.ToLower(key), strings.ToLower(f.name))
+		d := recipient.EditDistance(strings.ToLower(key), strings.ToLower(f.name))
 		if bestD < 0 || d < bestD {
 			best, bestD = f.name, d
 		}
@@ -341,34 +342,6 @@ func nearest(key string, fields []field) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, counting a
-// swap of two neighbouring characters as one edit (optimal string
-// alignment), since a swap is the commonest slip.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sendguard/sendguard/policy/recipient"
 )
 
 // TestLintReportsEveryError: one run names every unknown key and every
@@ -155,8 +157,8 @@ func TestEditDistance(t *testing.T) {
 		a, b string
 		d    int
 	}{{"", "", 0}, {"abc", "", 3}, {"listen", "lisen", 1}, {"listen", "lsiten", 1}, {"kitten", "sitting", 3}, {"名簿", "名薄", 1}} {
-		if got := editDistance(c.a, c.b); got != c.d {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
+		if got := recipient.EditDistance(c.a, c.b); got != c.d {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
 		}
 	}
 }

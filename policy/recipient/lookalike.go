@@ -294,6 +294,10 @@ func isASCII(s string) bool {
 // osa is the optimal string alignment distance (restricted
 // Damerau-Levenshtein: insertions, deletions, substitutions and swaps of
 // adjacent characters, each costing 1) between a and b, in runes.
+// EditDistance is the optimal string alignment distance between a and b
+// (osa): what a typo costs. Other packages use it for "did you mean".
+func EditDistance(a, b string) int { return osa(a, b) }
+
 func osa(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	if len(ra) == 0 {
