@@ -429,7 +429,7 @@ func TestEquivalence(t *testing.T) {
 			}
 		}
 		for fi, f := range finders {
-			got, want := f.Find(texts), f.refFind(texts)
+			got, want := findBase(f, texts), f.refFind(texts)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("case %d, config %+v: texts %q\n got %+v\nwant %+v", ci, configs[fi], texts, got, want)
 			}
@@ -512,6 +512,16 @@ func TestRuneClasses(t *testing.T) {
 	}
 }
 
+// findBase is Find without the spelled-out pass (spaced.go), which refFind
+// predates; TestSpacedValues covers that pass.
+func findBase(f *Finder, texts []Text) Result {
+	preps := make([]Prepared, len(texts))
+	for k, t := range texts {
+		preps[k] = Prepare(t)
+	}
+	return f.find(preps, false)
+}
+
 // FuzzFindEquivalence checks Find against refFind on arbitrary text.
 // Run: go test -fuzz FuzzFindEquivalence -fuzztime 60s ./policy/secret/
 func FuzzFindEquivalence(f *testing.F) {
@@ -531,7 +541,7 @@ func FuzzFindEquivalence(f *testing.F) {
 			t.Fatalf("prepare(%q) differs:\n got %+v\nwant %+v", s, got, want)
 		}
 		for _, f := range finders {
-			if got, want := f.Find(texts), f.refFind(texts); !reflect.DeepEqual(got, want) {
+			if got, want := findBase(f, texts), f.refFind(texts); !reflect.DeepEqual(got, want) {
 				t.Fatalf("Find(%q)\n got %+v\nwant %+v", s, got, want)
 			}
 		}
