@@ -207,3 +207,19 @@ func (s *scanner) inspect(r io.ReaderAt, size int64, depth int) (res Result) {
 		return Result{Format: f}
 	}
 }
+
+// internalError, deferred by the exported entry points, turns a panic below
+// it into an error in *err: a bug must not take the gateway down, and a
+// file it failed on is undecidable (with unscannable, the error wraps
+// ErrUnscannable). The fuzz targets check that it never fires.
+func internalError(err *error, unscannable bool) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if unscannable {
+		*err = fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
+		return
+	}
+	*err = fmt.Errorf("internal error: %v", v)
+}

@@ -3,6 +3,7 @@ package encryption
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,4 +87,23 @@ func fixtureFiles() (map[string][]byte, error) {
 		files[filepath.Base(p)] = b
 	}
 	return files, nil
+}
+
+// TestInternalError: a panic below an entry point becomes an error, wrapped
+// in ErrUnscannable for the constructors.
+func TestInternalError(t *testing.T) {
+	build := func() (err error) {
+		defer internalError(&err, true)
+		panic(fmt.Errorf("a bug"))
+	}
+	check := func() (ok bool, err error) {
+		defer internalError(&err, false)
+		panic("boom")
+	}
+	if err := build(); !errors.Is(err, ErrUnscannable) || !strings.Contains(err.Error(), "internal error") {
+		t.Errorf("constructor: %v", err)
+	}
+	if ok, err := check(); ok || err == nil || errors.Is(err, ErrUnscannable) || !strings.Contains(err.Error(), "internal error: boom") {
+		t.Errorf("check: %v %v", ok, err)
+	}
 }

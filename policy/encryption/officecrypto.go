@@ -322,11 +322,7 @@ type OfficePasswordChecker struct {
 // way whose passwords cannot be tested here (certificates only, Extensible
 // encryption, Word XOR obfuscation).
 func NewOfficePasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *OfficePasswordChecker, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	head := make([]byte, min(max(size, 0), IdentifyHeadSize))
@@ -355,11 +351,7 @@ func NewOfficePasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *OfficeP
 
 // Check reports whether password opens the document.
 func (c *OfficePasswordChecker) Check(password string) (ok bool, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok, err = false, fmt.Errorf("internal error: %v", v)
-		}
-	}()
+	defer internalError(&err, false)
 	return c.v.verify(password), nil
 }
 

@@ -406,11 +406,7 @@ type PDFPasswordChecker struct {
 // when there is no /Encrypt, ErrUnscannable when the file cannot be
 // parsed, and ErrCannotVerify for a public-key (certificate) handler.
 func NewPDFPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *PDFPasswordChecker, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	head := make([]byte, min(max(size, 0), IdentifyHeadSize))
@@ -448,11 +444,7 @@ func (c *PDFPasswordChecker) Check(password string) (ok bool, err error) {
 // Opens is Check that says which password it is: "user", "owner" or ""
 // (neither).
 func (c *PDFPasswordChecker) Opens(password string) (kind string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			kind, err = "", fmt.Errorf("internal error: %v", v)
-		}
-	}()
+	defer internalError(&err, false)
 	cands := c.sec.pdfPasswordBytes(password)
 	for _, pw := range cands {
 		if c.sec.opensAsUser(pw) {

@@ -79,11 +79,7 @@ type rarTarget struct {
 // ErrNotEncrypted for an archive without encryption and ErrCannotVerify
 // when nothing encrypted can be verified.
 func NewRARPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *RARPasswordChecker, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	a, reason := s.parseRAR(r, size)
@@ -170,11 +166,7 @@ func rar5CheckValue(stored []byte) ([]byte, bool) {
 // above. An error wrapping ErrCannotVerify means this candidate cannot be
 // tested; other errors are internal failures.
 func (c *RARPasswordChecker) Check(password string) (ok bool, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok, err = false, fmt.Errorf("internal error: %v", v)
-		}
-	}()
+	defer internalError(&err, false)
 	type rar4Key struct{ salt, key, iv []byte }
 	type rar5Key struct {
 		salt       []byte

@@ -85,11 +85,7 @@ type szTarget struct {
 // returns ErrNotEncrypted for an archive without encryption and
 // ErrCannotVerify when no folder can be checked.
 func New7zPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *SevenZipPasswordChecker, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	if head, err := readAt(r, size, 0, int64(len(magic7zFull))); err != nil || !bytes.Equal(head, magic7zFull) {
@@ -205,11 +201,7 @@ func new7zTarget(st *szStreams, fi int, header bool, checkLen int64, hasCRC bool
 // Check reports whether password decrypts the archive, verified as
 // described above. Errors are internal failures, not wrong passwords.
 func (c *SevenZipPasswordChecker) Check(password string) (ok bool, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			ok, err = false, fmt.Errorf("internal error: %v", v)
-		}
-	}()
+	defer internalError(&err, false)
 	pw := utf16LE(password)
 	type derived struct {
 		cycles int

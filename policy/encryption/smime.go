@@ -541,11 +541,7 @@ func looksLikeMIME(b []byte) bool {
 // for other content types, detached signatures, and content over
 // lim.MaxBytes.
 func SMIMESignedContent(r io.ReaderAt, size int64, lim Limits) (content []byte, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			content, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	b, reason := s.readCMS(r, size)

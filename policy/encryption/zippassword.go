@@ -56,11 +56,7 @@ type pwTarget struct {
 // or deflated (the check decompresses them); entries larger than
 // lim.MaxBytes and PKWARE strong encryption are not tried.
 func NewZipPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *ZipPasswordChecker, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	lim = lim.withDefaults()
 	s := &scanner{lim: lim, left: lim.MaxBytes}
 	a, reason := s.parseZip(r, size)
@@ -70,11 +66,7 @@ func NewZipPasswordChecker(r io.ReaderAt, size int64, lim Limits) (c *ZipPasswor
 // newZipPasswordChecker builds the checker from parseZip's result a and
 // reason; lim has its defaults.
 func newZipPasswordChecker(r io.ReaderAt, size int64, lim Limits, a *zipArchive, reason string) (c *ZipPasswordChecker, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			c, err = nil, fmt.Errorf("%w: internal error: %v", ErrUnscannable, v)
-		}
-	}()
+	defer internalError(&err, true)
 	if reason != "" {
 		return nil, fmt.Errorf("%w: %s", ErrUnscannable, reason)
 	}
@@ -158,11 +150,7 @@ func newTarget(r io.ReaderAt, size int64, f zipFile) (pwTarget, error) {
 // A hit is verified against the data: CRC-32 of the decrypted and
 // inflated entry (ZipCrypto) or the HMAC-SHA1 authentication code (AES).
 func (c *ZipPasswordChecker) Check(password string) (entry string, ok bool, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			entry, ok, err = "", false, fmt.Errorf("internal error: %v", v)
-		}
-	}()
+	defer internalError(&err, false)
 	for _, pw := range passwordEncodings(password) {
 		for i := range c.targets {
 			t := &c.targets[i]
