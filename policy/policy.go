@@ -17,7 +17,6 @@ import (
 
 // Policy is a compiled policy. It is immutable and safe for concurrent use.
 type Policy struct {
-	internal    *recipient.Set
 	verified    *recipient.Set
 	rules       map[string]*rule
 	inspect     inspect.Limits
@@ -73,7 +72,6 @@ func (e *CompileError) Error() string {
 func Compile(cfg Config) (*Policy, []Issue, error) {
 	var issues issueList
 	p := &Policy{
-		internal: recipient.NewSet(cfg.Domains.Internal),
 		verified: recipient.NewSet(cfg.Domains.Verified),
 		rules:    map[string]*rule{},
 	}
@@ -97,7 +95,7 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 // An address whose local part hides a route to another mailbox
 // ("b%evil.example@example.co.jp", see recipient.ParseRoute) is not.
 func (p *Policy) IsInternal(addr string) bool {
-	return !recipient.ParseRoute(addr).Hidden && p.internal.Contains(recipient.Domain(addr))
+	return p.recipients.IsInternal(addr)
 }
 
 // applies reports whether rule r applies to a message from sender with the
