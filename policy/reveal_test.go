@@ -54,6 +54,7 @@ func TestPasswordWhereverTheRecipientCanSeeIt(t *testing.T) {
 		{"HTML comment", "", body + "<!-- secret123 -->", nil, "html-hidden"},
 		{"alt text", "", body + `<img src="https://example.co.jp/logo.png" alt="secret123">`, nil, "html-hidden"},
 		{"title attribute", "", `<p title="secret123">資料をお送りします。</p>`, nil, "html-hidden"},
+		{"CSS ::after content", "", "<style>p.k::after{content:\"secret123\"}</style>" + `<p class="k">資料です</p>`, nil, "html-hidden"},
 		{"<title>", "", "<html><head><title>secret123</title></head><body>" + body + "</body></html>", nil, "html-hidden"},
 		{"display name", "To: \"secret123\" <bob@partner.example.com>\r\n", body, nil, "header"},
 		{"comment in From", "Reply-To: alice@example.co.jp (secret123)\r\n", body, nil, "header"},

@@ -53,6 +53,8 @@ var linkAttrs = map[string]bool{
 // a form field).
 var hiddenAttrs = map[string]bool{"alt": true, "title": true, "aria-label": true, "placeholder": true, "value": true}
 
+var cssContentRE = regexp.MustCompile(`(?i)content\s*:\s*(?:"([^"]*)"|'([^']*)')`)
+
 var cssURLRE = regexp.MustCompile(`(?i)url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)`)
 
 var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)`)
@@ -114,6 +116,11 @@ func reduceHTML(r io.Reader, maxText int64, maxToken int) htmlResult {
 	addCSS := func(css string, image bool) {
 		for _, m := range cssURLRE.FindAllStringSubmatch(css, 1000) {
 			addURL(m[1]+m[2]+m[3], "", image)
+		}
+		// Text a stylesheet puts on the page (::before/::after content)
+		// is shown to the recipient although no text node holds it.
+		for _, m := range cssContentRE.FindAllStringSubmatch(css, 1000) {
+			addLine(&hiddenText, maxHiddenText, m[1]+m[2])
 		}
 	}
 	hidden := 0

@@ -33,6 +33,8 @@ func TestRevealableTexts(t *testing.T) {
 		{"HTML comment", htmlMessage("", "<p>資料です</p><!-- pw: Xk7#mQ2p -->"), KindHTMLHidden, "pw: Xk7#mQ2p"},
 		{"alt attribute", htmlMessage("", `<img src="x.png" alt="パスワードはXk7#mQ2p">`), KindHTMLHidden, "パスワードはXk7#mQ2p"},
 		{"title attribute", htmlMessage("", `<span title="Xk7#mQ2p">資料</span>`), KindHTMLHidden, "Xk7#mQ2p"},
+		{"CSS content", htmlMessage("", `<style>p.k::after{content:"pw Xk7#mQ2p"}</style><p class="k">資料</p>`), KindHTMLHidden, "pw Xk7#mQ2p"},
+		{"CSS content in a style attribute", htmlMessage("", `<span style="--x:1;content:'Xk7#mQ2p'">資料</span>`), KindHTMLHidden, "Xk7#mQ2p"},
 		{"<title>", htmlMessage("", `<html><head><title>pw Xk7#mQ2p</title></head><body>資料</body></html>`), KindHTMLHidden, "pw Xk7#mQ2p"},
 		{"link behind こちら", htmlMessage("", `<a href="https://gigafile.nu/abc&amp;x=1">こちら</a>`), KindHTMLLink, "https://gigafile.nu/abc&x=1"},
 		{"CSS url()", htmlMessage("", `<div style="background:url('https://example.net/bg.png')">x</div>`), KindHTMLLink, "https://example.net/bg.png"},
