@@ -25,6 +25,9 @@ type Metrics struct {
 	reloads        *prometheus.CounterVec
 	policyLoaded   prometheus.Gauge
 	authFailures   *prometheus.CounterVec
+	holdEvents     *prometheus.CounterVec
+	notices        *prometheus.CounterVec
+	pageActions    *prometheus.CounterVec
 }
 
 // New makes the collectors. active, when not nil, reports the number of
@@ -73,8 +76,20 @@ func New(active func() int) *Metrics {
 		Name: "sendguard_auth_failures_total",
 		Help: "Refused AUTH attempts, by reason (bad-credentials, locked-out, lockout-started counts lockouts begun).",
 	}, []string{"reason"})
+	m.holdEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sendguard_held_events_total",
+		Help: "Events on held messages (held, released, cancelled, rejected, expired, relayed, deferred, failed), by the state or actor kind they came from (confirm, approval, delayed, sender, approver, cli, delay, expiry, relay).",
+	}, []string{"event", "kind"})
+	m.notices = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sendguard_notices_total",
+		Help: "Notices from the outbox by kind (sender-confirm, approver-request, incident, ...) and result (sent, deferred, refused, missed: still unsent after its deadline).",
+	}, []string{"kind", "result"})
+	m.pageActions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sendguard_page_actions_total",
+		Help: "Actions on the sender/approver page, by action (view, send, cancel, approve, reject, explain) and result (ok, refused, conflict, error).",
+	}, []string{"action", "result"})
 	m.registry.MustRegister(m.messages, m.findings, m.messageBytes, m.connections, m.upstreamErrors,
-		m.inspection, m.relay, m.reloads, m.policyLoaded, m.authFailures,
+		m.inspection, m.relay, m.reloads, m.policyLoaded, m.authFailures, m.holdEvents, m.notices, m.pageActions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if active != nil {
 		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -163,4 +178,28 @@ func (m *Metrics) AuthFailure(reason string) {
 		return
 	}
 	m.authFailures.WithLabelValues(reason).Inc()
+}
+
+// HoldEvent counts an event on a held message.
+func (m *Metrics) HoldEvent(event, kind string) {
+	if m == nil {
+		return
+	}
+	m.holdEvents.WithLabelValues(event, kind).Inc()
+}
+
+// Notice counts a notice sent, deferred, refused or missed.
+func (m *Metrics) Notice(kind, result string) {
+	if m == nil {
+		return
+	}
+	m.notices.WithLabelValues(kind, result).Inc()
+}
+
+// PageAction counts an action on the sender/approver page.
+func (m *Metrics) PageAction(action, result string) {
+	if m == nil {
+		return
+	}
+	m.pageActions.WithLabelValues(action, result).Inc()
 }

@@ -6,6 +6,7 @@
 package policy
 
 import (
+	"context"
 	"strings"
 
 	"github.com/sendguard/sendguard/policy/encryption"
@@ -96,6 +97,26 @@ func Compile(cfg Config) (*Policy, []Issue, error) {
 // ("b%evil.example@example.co.jp", see recipient.ParseRoute) is not.
 func (p *Policy) IsInternal(addr string) bool {
 	return p.recipients.IsInternal(addr)
+}
+
+// RecipientClass is a recipient with its domain's class, as a page or a
+// notice shows it.
+type RecipientClass struct {
+	Address string
+	// Class: internal, verified, unverified, lookalike, anonymous,
+	// online-service.
+	Class string
+	// Resembles names the domain a lookalike imitates.
+	Resembles string
+}
+
+// ClassifyRecipients classifies addresses the way the recipient rules do.
+func (p *Policy) ClassifyRecipients(ctx context.Context, addrs []string) []RecipientClass {
+	out := make([]RecipientClass, 0, len(addrs))
+	for _, v := range p.recipients.Classify(ctx, addrs) {
+		out = append(out, RecipientClass{Address: v.Address, Class: v.Class.String(), Resembles: v.Resembles})
+	}
+	return out
 }
 
 // applies reports whether rule r applies to a message from sender with the

@@ -16,14 +16,17 @@ type Action int
 const (
 	Pass Action = iota
 	Flag
+	// Hold waits for the sender to confirm the message.
 	Hold
+	// Approve waits for an approver to release it.
+	Approve
 	Reject
 	// Tempfail means the policy could not decide for a reason that may pass
 	// (e.g. an I/O error): the client is told to retry.
 	Tempfail
 )
 
-var actionNames = [...]string{"pass", "flag", "hold", "reject", "tempfail"}
+var actionNames = [...]string{"pass", "flag", "hold", "approve", "reject", "tempfail"}
 
 func (a Action) String() string {
 	if int(a) < len(actionNames) {
@@ -42,7 +45,7 @@ func ParseAction(s string) (Action, error) {
 			return Action(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown action %q (pass, flag or reject)", s)
+	return 0, fmt.Errorf("unknown action %q (pass, flag, hold, approve or reject)", s)
 }
 
 // Finding is one thing a rule found in a message. Text meant for the sender

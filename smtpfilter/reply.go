@@ -64,6 +64,19 @@ func Rejection(p *policy.Policy, v *policy.Verdict, ref string) *smtp.SMTPError 
 	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: strings.Join(lines, "\n")}
 }
 
+// withLink ends a rejection with the address of the page that explains it
+// in Japanese and English (the reply itself is ASCII only).
+func withLink(reply *smtp.SMTPError, link string) {
+	line := ascii("Explanation in Japanese and English: " + link)
+	if len(line) > maxReplyLine {
+		return
+	}
+	lines := strings.Split(reply.Message, "\n")
+	last := len(lines) - 1
+	lines[last] = "5.7.1 " + lines[last]
+	reply.Message = strings.Join(append(lines, line), "\n")
+}
+
 // ascii makes s safe for an SMTP reply line: printable ASCII only. Non-ASCII
 // runes (Japanese file names) become '?': the full name is in the audit log
 // and in the explanation mail.

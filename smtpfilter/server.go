@@ -77,6 +77,9 @@ type Config struct {
 	Explain ExplainConfig
 	// Incidents receives incident findings (遵守事項 第2); nil = none.
 	Incidents *notify.Incidents
+	// Holds keeps held messages (confirmation, approval, timed delay) and
+	// the explanations of rejections; nil = holding is off.
+	Holds *Holds
 }
 
 // Server is sendguard's SMTP server.

@@ -314,6 +314,14 @@ func (s *session) Data(r io.Reader) (reply error) {
 	}
 	rec.verdict = verdict
 	s.reportIncidents(pol, verdict, tx)
+	if state, delay := s.holdState(pol, verdict, tx); state != "" {
+		if cfg.Holds != nil && cfg.Holds.Store != nil {
+			return s.hold(pol, verdict, tx, buf, state, delay, &rec)
+		}
+		// Without a store nothing can wait: a hold or approve verdict
+		// is refused like a reject (lint refuses such a configuration).
+		cfg.Log.Warn("a hold or approve verdict without a store: the message is refused", "ref", tx.ref)
+	}
 	if verdict.Action >= policy.Hold {
 		if cfg.Explain.Mail {
 			hdr := headerSection(buf, buf.Size())
@@ -328,7 +336,11 @@ func (s *session) Data(r io.Reader) (reply error) {
 				return nil
 			}
 		}
-		return s.finish(rec.refused(Rejection(pol, verdict, tx.ref), "policy"))
+		reply := Rejection(pol, verdict, tx.ref)
+		if link := s.keepRejection(pol, verdict, tx, headerSection(buf, buf.Size())); link != "" {
+			withLink(reply, link)
+		}
+		return s.finish(rec.refused(reply, "policy"))
 	}
 
 	trace := traceInfo{helo: s.conn.Hostname(), ip: s.ip.String(), tls: s.tls(), authUser: env.AuthUser}
