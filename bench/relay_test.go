@@ -65,6 +65,13 @@ func messages(b *testing.B) []*benchmsg.Message {
 // domain example.co.jp), relaying to sinkAddr.
 func startRelay(b *testing.B, sinkAddr string) string {
 	b.Helper()
+	return startRelayWith(b, sinkAddr, nil)
+}
+
+// startRelayWith is startRelay with the server's configuration changed by
+// edit before it starts.
+func startRelayWith(b *testing.B, sinkAddr string, edit func(*smtpfilter.Config)) string {
+	b.Helper()
 	spool := b.TempDir()
 	pol, _, err := policy.Compile(policy.Config{
 		Domains: policy.DomainsConfig{
@@ -77,7 +84,7 @@ func startRelay(b *testing.B, sinkAddr string) string {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv := smtpfilter.New(smtpfilter.Config{
+	cfg := smtpfilter.Config{
 		Hostname:            "sendguard.bench.example.co.jp",
 		AllowedNetworks:     []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 		MaxMessageBytes:     64 << 20,
@@ -97,7 +104,11 @@ func startRelay(b *testing.B, sinkAddr string) string {
 		Log:    logger,
 		// As sendguard's audit file: one JSON line per message.
 		Audit: slog.New(slog.NewJSONHandler(io.Discard, nil)).With("log", "audit"),
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv := smtpfilter.New(cfg)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -147,6 +158,12 @@ func benchTargets(b *testing.B, relay bool) {
 // sendN sends b.N messages over conns connections (each one message after
 // the other, RSET between) and checks that all reached the sink.
 func sendN(b *testing.B, addr string, sink *wire.Sink, m *benchmsg.Message, conns int) {
+	sendAndCount(b, addr, sink.Count, "the sink got", m, conns)
+}
+
+// sendAndCount sends b.N messages over conns connections and checks that
+// count grew by b.N (what is counted is named by what).
+func sendAndCount(b *testing.B, addr string, count func() int64, what string, m *benchmsg.Message, conns int) {
 	send := benchmsg.NewSender(m)
 	clients := make([]*wire.Client, conns)
 	for i := range clients {
@@ -157,7 +174,7 @@ func sendN(b *testing.B, addr string, sink *wire.Sink, m *benchmsg.Message, conn
 		defer c.Close()
 		clients[i] = c
 	}
-	base := sink.Count()
+	base := count()
 	var next atomic.Int64
 	var failed atomic.Value
 	b.SetBytes(int64(m.Size()))
@@ -188,8 +205,8 @@ func sendN(b *testing.B, addr string, sink *wire.Sink, m *benchmsg.Message, conn
 	if err := failed.Load(); err != nil {
 		b.Fatalf("sending: %v", err)
 	}
-	if got := sink.Count() - base; got != int64(b.N) {
-		b.Fatalf("the sink got %d messages, want %d", got, b.N)
+	if got := count() - base; got != int64(b.N) {
+		b.Fatalf("%s %d messages, want %d", what, got, b.N)
 	}
 	for _, c := range clients {
 		c.Quit()
