@@ -14,11 +14,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/sendguard/sendguard/senders"
 	"github.com/sendguard/sendguard/textchart"
 )
 
@@ -51,19 +51,6 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date (2026-11-01) or an RFC 3339 time (2026-11-01T09:00:00+09:00)", s)
-}
-
-// SenderPattern makes a department's sender entry a path.Match pattern on
-// lower-case addresses.
-func SenderPattern(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	switch {
-	case strings.HasPrefix(s, "@"):
-		return "*" + s
-	case !strings.Contains(s, "@"):
-		return "*@" + s
-	}
-	return s
 }
 
 // auditEntry is the part of an audit line the report uses.
@@ -298,7 +285,7 @@ func (r *Report) department(sender string) *deptCount {
 	if s != "" {
 		for i, d := range r.opts.Departments {
 			for _, p := range d.Senders {
-				if ok, _ := path.Match(SenderPattern(p), s); ok {
+				if senders.Match(p, s) {
 					return r.depts[i]
 				}
 			}

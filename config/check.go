@@ -27,6 +27,7 @@ func (f *File) check() Errors {
 		f.Warnings = append(f.Warnings, Error{File: f.Path, Line: f.line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
 	})
 	f.checkMilter(add)
+	f.checkHolding(add)
 	s := f.Server
 	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
 		add("server.listen", "not host:port: %q", s.Listen)

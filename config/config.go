@@ -14,6 +14,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/policy/explain"
 )
@@ -30,6 +31,11 @@ type File struct {
 	Incidents Incidents `toml:"incidents"`
 	// Milter is the milter listener (off unless listen is set).
 	Milter Milter `toml:"milter"`
+	// Store, Hold and Web: held messages (sender confirmation, approval,
+	// timed delay), where they are kept and the page that releases them.
+	Store Store       `toml:"store"`
+	Hold  hold.Config `toml:"hold"`
+	Web   Web         `toml:"web"`
 	// PolicyRef names a separate policy file; when set, the policy sections
 	// ([domains], [rules.*], [limits], [attachments]) are read from it.
 	PolicyRef PolicyRef `toml:"policy"`
@@ -326,6 +332,7 @@ func (f *File) applyDefaults() {
 	if f.Log.Format == "" {
 		f.Log.Format = "json"
 	}
+	f.holdingDefaults()
 }
 
 // Load reads and checks the file at path. On problems it returns Errors,

@@ -70,7 +70,7 @@ address = "capture:x"
 internal = ["example.co.jp"]
 
 [rules.attachment-unencrypted]
-action = "hold"
+action = "quarantine"
 
 [rules.no-such-rule]
 action = "reject"
@@ -88,7 +88,7 @@ exempt_senders = ["*"]
 		t.Fatal("no error")
 	}
 	for _, w := range []string{
-		":8: rules.attachment-unencrypted.action: hold is not available",
+		":8: rules.attachment-unencrypted.action: unknown action \"quarantine\"",
 		":10: rules.no-such-rule: unknown rule id",
 		":14: rules.attachment-unscannable.scope: unknown scope",
 	} {

@@ -111,8 +111,6 @@ func compileRule(id string, cfg map[string]RuleConfig, is *issueList) *rule {
 		switch {
 		case err != nil:
 			is.errorf(key+".action", "%v", err)
-		case a == Hold:
-			is.errorf(key+".action", "hold is not available in this version (pass, flag or reject)")
 		default:
 			r.action = a
 		}

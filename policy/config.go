@@ -37,7 +37,8 @@ type DomainsConfig struct {
 
 // RuleConfig is one [rules.<id>] section.
 type RuleConfig struct {
-	// Action is pass, flag or reject (hold arrives later).
+	// Action is pass, flag, hold (the sender confirms), approve (an
+	// approver releases) or reject.
 	Action string `toml:"action"`
 	// Scope is "external" (the rule applies when the message goes to at
 	// least one recipient outside the internal domains) or "all".

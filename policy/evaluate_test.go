@@ -169,12 +169,15 @@ func TestScopeExemptionsAndActions(t *testing.T) {
 	}
 }
 
-func TestCompileRefusesHoldAndUnknownRules(t *testing.T) {
+func TestCompileRefusesUnknownRulesAndActions(t *testing.T) {
 	_, _, err := policy.Compile(policy.Config{Rules: map[string]policy.RuleConfig{
 		"attachment-unencrypted": {Action: "hold"},
+		"recipients-exposed":     {Action: "approve"},
+		"link-file-sharing":      {Action: "quarantine"},
 		"no-such-rule":           {Action: "reject"},
 	}})
-	if err == nil || !strings.Contains(err.Error(), "hold is not available") || !strings.Contains(err.Error(), "no-such-rule") {
+	if err == nil || !strings.Contains(err.Error(), `unknown action "quarantine" (pass, flag, hold, approve or reject)`) ||
+		!strings.Contains(err.Error(), "no-such-rule") || strings.Contains(err.Error(), "rules.attachment-unencrypted") || strings.Contains(err.Error(), "rules.recipients-exposed") {
 		t.Errorf("error %v", err)
 	}
 }

@@ -58,8 +58,6 @@ func compilePersonalData(c PersonalDataConfig, errorf, warnf func(key, format st
 		switch {
 		case err != nil:
 			errorf(key, "%v", err)
-		case a == Hold:
-			errorf(key, "hold is not available in this version (pass, flag or reject)")
 		default:
 			pd.actions[kind] = a
 		}

@@ -116,7 +116,7 @@ func TestPersonalDataConfig(t *testing.T) {
 		{"bad regexp", policy.PersonalDataConfig{Patterns: []policy.PersonalPatternConfig{{Name: "会員番号", Regexp: "M[0-9", Keywords: []string{"会員番号"}}}}, "personal_data.patterns[0].regexp"},
 		{"matches empty", policy.PersonalDataConfig{Patterns: []policy.PersonalPatternConfig{{Name: "x", Regexp: "[0-9]*", Keywords: []string{"x"}}}}, "personal_data.patterns[0].regexp"},
 		{"no name", policy.PersonalDataConfig{Patterns: []policy.PersonalPatternConfig{{Regexp: "M[0-9]{8}", Keywords: []string{"会員"}}}}, "personal_data.patterns[0].name"},
-		{"hold", policy.PersonalDataConfig{Card: policy.PersonalKindConfig{Action: "hold"}}, "personal_data.card.action"},
+		{"unknown action", policy.PersonalDataConfig{Card: policy.PersonalKindConfig{Action: "quarantine"}}, "personal_data.card.action"},
 		{"negative min", policy.PersonalDataConfig{MyNumber: policy.PersonalKindConfig{Min: -1}}, "personal_data.my_number.min"},
 	}
 	for _, tt := range bad {

@@ -1,0 +1,118 @@
+package config
+
+import (
+	"errors"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sendguard/sendguard/hold"
+)
+
+// Store is the [store] section: where held messages, their audit trail,
+// the outbox of notices and the explanations of rejections are kept.
+type Store struct {
+	// DSN is "sqlite:PATH" (the default "sqlite:./sendguard.db"; a
+	// relative path is relative to the configuration file) or
+	// "postgres://…" for several replicas sharing one database.
+	DSN string `toml:"dsn"`
+	// Lease is how long a replica owns a message it is relaying or a
+	// notice it is sending before another may take it over (default 2m;
+	// renewed while the relay runs).
+	Lease Duration `toml:"lease"`
+}
+
+// Web is the [web] section: the page senders and approvers use.
+type Web struct {
+	// Listen is host:port ("" = no page; default 127.0.0.1:8025). It
+	// serves HTTPS with the server's certificate when [server] has one.
+	Listen string `toml:"listen"`
+	// PublicURL is what links in notices and reject replies point to
+	// (e.g. "https://sendguard.example.co.jp:8025"); "" = no links.
+	PublicURL string `toml:"public_url"`
+	// KeyFile holds the key that signs the links' tokens; the server
+	// creates it (mode 0600) when it is missing. Default: web.key beside
+	// the configuration file.
+	KeyFile string `toml:"key_file"`
+	// TokenTTL is how long a rejection's explanation link stays valid
+	// (default hold.expire). Links to held messages are valid until the
+	// message's own deadline.
+	TokenTTL Duration `toml:"token_ttl"`
+}
+
+// holdingDefaults fills the [store], [hold] and [web] defaults.
+func (f *File) holdingDefaults() {
+	if f.Store.DSN == "" {
+		f.Store.DSN = "sqlite:./sendguard.db"
+	}
+	if f.Store.Lease.Duration == 0 {
+		f.Store.Lease.Duration = 2 * time.Minute
+	}
+	if _, ok := f.Lines["web.listen"]; !ok && f.Web.Listen == "" {
+		f.Web.Listen = "127.0.0.1:8025"
+	}
+	if f.Web.KeyFile == "" {
+		f.Web.KeyFile = "web.key"
+	}
+}
+
+// StoreDSN is the store's DSN with a relative SQLite path made relative to
+// the configuration file.
+func (f *File) StoreDSN() string {
+	if p, ok := strings.CutPrefix(f.Store.DSN, "sqlite:"); ok && p != "" && !filepath.IsAbs(p) {
+		return "sqlite:" + f.resolve(p)
+	}
+	return f.Store.DSN
+}
+
+// WebKeyFile is the path of the page's token key.
+func (f *File) WebKeyFile() string { return f.resolve(f.Web.KeyFile) }
+
+var indexInKey = regexp.MustCompile(`\[\d+\]`)
+
+// checkHolding validates the [store], [hold] and [web] sections.
+func (f *File) checkHolding(add func(key, format string, args ...any)) {
+	dsn := f.Store.DSN
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		if strings.TrimPrefix(dsn, "sqlite:") == "" {
+			add("store.dsn", "no file after sqlite: (e.g. \"sqlite:./sendguard.db\")")
+		}
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			add("store.dsn", "not a URL: %v", err)
+		}
+	default:
+		add("store.dsn", "must start with sqlite: or postgres://, not %q", redactDSN(dsn))
+	}
+	if f.Store.Lease.Duration < 10*time.Second {
+		add("store.lease", "%s is too short to relay a message (at least 10s)", f.Store.Lease.Duration)
+	}
+	if _, err := hold.Compile(f.Hold); err != nil {
+		var es hold.Errors
+		if errors.As(err, &es) {
+			for _, e := range es {
+				add(indexInKey.ReplaceAllString(e.Key, ""), "%s", strings.TrimPrefix(e.Error(), indexInKey.ReplaceAllString(e.Key, "")+": "))
+			}
+		} else {
+			add("hold", "%v", err)
+		}
+	}
+	if u := f.Web.PublicURL; u != "" {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			add("web.public_url", "must be an absolute http:// or https:// URL, not %q", u)
+		}
+	}
+}
+
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	u.User = url.User(u.User.Username())
+	return u.String()
+}
