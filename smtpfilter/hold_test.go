@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,46 @@ func TestRejectReplyLinksToTheExplanation(t *testing.T) {
 	rej, err := st.GetRejection(context.Background(), ref)
 	if err != nil || rej.Sender != "tanaka@example.co.jp" || len(rej.Summary.Findings) == 0 || rej.Summary.Findings[0].ReasonJA == "" {
 		t.Fatalf("rejection %+v %v", rej, err)
+	}
+}
+
+func TestHoldAndApproveVerdictsWaitInTheStore(t *testing.T) {
+	pc := defaultPolicy()
+	pc.Rules = map[string]policy.RuleConfig{
+		"recipient-domain-unverified": {Action: "hold"},
+		"link-file-sharing":           {Action: "approve"},
+	}
+	h, st := holdHarness(t, pc, 0)
+	ctx := context.Background()
+
+	reply := sendRaw(h, "tanaka@example.co.jp", []string{"a@kokyaku-shoji.jp"},
+		message("tanaka@example.co.jp", "a@kokyaku-shoji.jp", "ご確認", "よろしくお願いします。\n", "", nil))
+	if !strings.HasPrefix(reply, "250 2.0.0 Held until the sender confirms it") {
+		t.Fatalf("hold: %q", reply)
+	}
+	reply = sendRaw(h, "tanaka@example.co.jp", []string{"b@kokyaku-shoji.jp"},
+		message("tanaka@example.co.jp", "b@kokyaku-shoji.jp", "資料", "こちらからどうぞ https://firestorage.jp/download/abc\n", "", nil))
+	if !strings.HasPrefix(reply, "250 2.0.0 Held for approval by boss@example.co.jp") {
+		t.Fatalf("approve: %q", reply)
+	}
+	if h.sink.Count() != 0 {
+		t.Fatal("a held message reached the upstream")
+	}
+	list, _ := st.List(ctx, store.Filter{})
+	if len(list) != 2 || list[0].State != store.StateConfirm || list[1].State != store.StateApproval ||
+		strings.Join(list[1].Approvers, ",") != "boss@example.co.jp" || list[0].ExpireAt.Sub(list[0].HeldAt) != 72*time.Hour {
+		t.Fatalf("held: %+v", list)
+	}
+	if !slices.Contains(list[1].Rules, "link-file-sharing") || !slices.Contains(list[1].FlagRules, "recipient-domain-unverified") && !slices.Contains(list[1].Rules, "recipient-domain-unverified") {
+		t.Fatalf("rules %v flag %v", list[1].Rules, list[1].FlagRules)
+	}
+	notices, _ := st.PendingNotices(ctx)
+	var kinds []string
+	for _, n := range notices {
+		kinds = append(kinds, n.Kind+">"+n.Recipients[0])
+	}
+	want := "sender-confirm>tanaka@example.co.jp sender-approval>tanaka@example.co.jp approver-request>boss@example.co.jp"
+	if strings.Join(kinds, " ") != want {
+		t.Fatalf("notices %v, want %s", kinds, want)
 	}
 }
