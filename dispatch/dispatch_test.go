@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message"
 	"github.com/emersion/go-smtp"
 
 	"github.com/sendguard/sendguard/dispatch"
+	"github.com/sendguard/sendguard/internal/mailtext"
 	"github.com/sendguard/sendguard/internal/smtpsink"
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/smtpfilter"
@@ -262,23 +262,12 @@ func TestExpiredHoldTellsTheSender(t *testing.T) {
 	}
 }
 
-// plainText returns the decoded text/plain parts of a message.
+// plainText decodes a message's text/plain parts.
 func plainText(t *testing.T, raw []byte) string {
 	t.Helper()
-	e, err := message.Read(bytes.NewReader(raw))
+	text, err := mailtext.Plain(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	e.Walk(func(path []int, part *message.Entity, err error) error {
-		if err != nil {
-			return err
-		}
-		if mt, _, _ := part.Header.ContentType(); mt == "text/plain" {
-			body, _ := io.ReadAll(part.Body)
-			b.Write(body)
-		}
-		return nil
-	})
-	return b.String()
+	return text
 }

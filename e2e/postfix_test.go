@@ -30,6 +30,8 @@ type gateway struct {
 	audit   string
 	config  string
 	baseCfg string
+	web     string // the page's address
+	dir     string // the configuration's directory (the store is there)
 	cmd     *exec.Cmd
 	log     *logcapture.Buffer
 	exited  chan struct{}
@@ -90,8 +92,17 @@ func startGateway(t *testing.T, bin, upstream string, extra ...string) *gateway 
 // startGatewayWith adds serverKeys to the [server] section.
 func startGatewayWith(t *testing.T, bin, upstream, serverKeys string, extra ...string) *gateway {
 	t.Helper()
+	g := newGateway(t, upstream, serverKeys, "", extra...)
+	g.launch(t, bin)
+	return g
+}
+
+// newGateway writes the configuration (webKeys go into [web]) without
+// starting the gateway.
+func newGateway(t *testing.T, upstream, serverKeys, webKeys string, extra ...string) *gateway {
+	t.Helper()
 	dir := t.TempDir()
-	g := &gateway{addr: freeAddr(t), admin: freeAddr(t), audit: filepath.Join(dir, "audit.log"), log: &logcapture.Buffer{}, exited: make(chan struct{})}
+	g := &gateway{addr: freeAddr(t), admin: freeAddr(t), web: freeAddr(t), dir: dir, audit: filepath.Join(dir, "audit.log"), log: &logcapture.Buffer{}}
 	g.baseCfg = fmt.Sprintf(`[server]
 listen = %q
 hostname = "sendguard.example.co.jp"
@@ -112,25 +123,39 @@ level = "debug"
 format = "text"
 audit = %q
 
+[web]
+listen = %q
+%s
+
 [domains]
 internal = ["example.co.jp"]
 verified = ["partner.example.com"]
-`, g.addr, dir, serverKeys, upstream, g.admin, g.audit)
+`, g.addr, dir, serverKeys, upstream, g.admin, g.audit, g.web, webKeys)
 	g.config = filepath.Join(dir, "sendguard.toml")
 	g.writeConfig(t, strings.Join(extra, "\n"))
-	g.cmd = exec.Command(bin, "serve", "--config", g.config)
-	g.cmd.Stderr = g.log
-	g.cmd.Stdout = g.log
-	if err := g.cmd.Start(); err != nil {
+	return g
+}
+
+// launch starts `sendguard serve` on the gateway's configuration and
+// waits until it listens; the test's end stops it.
+func (g *gateway) launch(t *testing.T, bin string) {
+	t.Helper()
+	g.exited = make(chan struct{})
+	cmd := exec.Command(bin, "serve", "--config", g.config)
+	cmd.Stderr = g.log
+	cmd.Stdout = g.log
+	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { g.cmd.Wait(); close(g.exited) }()
+	g.cmd = cmd
+	exited := g.exited
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		g.cmd.Process.Signal(os.Interrupt)
+		cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-g.exited:
+		case <-exited:
 		case <-time.After(10 * time.Second):
-			g.cmd.Process.Kill()
+			cmd.Process.Kill()
 		}
 		if t.Failed() {
 			t.Logf("sendguard log:\n%s", g.log.String())
@@ -141,7 +166,12 @@ verified = ["partner.example.com"]
 		c, err := net.Dial("tcp", g.addr)
 		if err == nil {
 			c.Close()
-			return g
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("sendguard exited:\n%s", g.log.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("sendguard did not listen on %s:\n%s", g.addr, g.log.String())

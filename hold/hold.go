@@ -30,6 +30,9 @@ type Config struct {
 	// upstream is down or answers 4xx, before the sender is told
 	// (default 24h).
 	RetryFor Duration `toml:"retry_for"`
+	// RetryInterval is the wait before the first retry, doubled per
+	// attempt up to 30 minutes (default 30s).
+	RetryInterval Duration `toml:"retry_interval"`
 	// Approvers name who may release whose messages, first match wins;
 	// DefaultApprovers are asked when none matches.
 	Approvers        []Approvers `toml:"approvers"`
@@ -63,8 +66,9 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.Strin
 
 // Defaults.
 const (
-	DefaultExpire   = 72 * time.Hour
-	DefaultRetryFor = 24 * time.Hour
+	DefaultExpire        = 72 * time.Hour
+	DefaultRetryFor      = 24 * time.Hour
+	DefaultRetryInterval = 30 * time.Second
 )
 
 // Rules is a compiled [hold] section. It is immutable.
@@ -74,6 +78,7 @@ type Rules struct {
 	exempt    []string
 	expire    time.Duration
 	retryFor  time.Duration
+	retryBase time.Duration
 	approvers []Approvers
 	fallback  []string
 }
@@ -112,6 +117,9 @@ func Compile(c Config) (*Rules, error) {
 	}
 	if r.retryFor == 0 {
 		r.retryFor = DefaultRetryFor
+	}
+	if r.retryBase = c.RetryInterval.Duration; r.retryBase == 0 {
+		r.retryBase = DefaultRetryInterval
 	}
 	if r.delay > 24*time.Hour {
 		add("hold.delay", "%s is longer than a day: a delay is meant to catch mistakes (minutes), not to hold mail", r.delay)
@@ -216,6 +224,9 @@ func (r *Rules) Expire() time.Duration { return r.expire }
 
 // RetryFor is how long a released message is retried.
 func (r *Rules) RetryFor() time.Duration { return r.retryFor }
+
+// RetryInterval is the wait before the first retry.
+func (r *Rules) RetryInterval() time.Duration { return r.retryBase }
 
 func matchAny(patterns []string, sender string) bool {
 	for _, p := range patterns {

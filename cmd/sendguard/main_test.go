@@ -112,10 +112,14 @@ func TestPolicyLint(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "ok") {
 		t.Errorf("example config: exit %d\n%s", code, out)
 	}
-	bad := writeConfig(t, "[rules.attachment-unencrypted]\naction = \"hold\"\n")
-	code, out, _ = runCmd(t, "", "policy", "lint", "--config", bad)
-	if code == 0 || !strings.Contains(out, ":7: rules.attachment-unencrypted.action: hold is not available") {
+	held := writeConfig(t, "[rules.attachment-unencrypted]\naction = \"hold\"\n")
+	if code, out, _ = runCmd(t, "", "policy", "lint", "--config", held); code != 0 {
 		t.Errorf("hold: exit %d\n%s", code, out)
+	}
+	bad := writeConfig(t, "[rules.attachment-unencrypted]\naction = \"quarantine\"\n")
+	code, out, _ = runCmd(t, "", "policy", "lint", "--config", bad)
+	if code == 0 || !strings.Contains(out, ":7: rules.attachment-unencrypted.action: unknown action \"quarantine\"") {
+		t.Errorf("quarantine: exit %d\n%s", code, out)
 	}
 }
 

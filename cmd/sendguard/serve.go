@@ -26,6 +26,7 @@ import (
 	"github.com/sendguard/sendguard/notify"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
+	"github.com/sendguard/sendguard/store"
 )
 
 // shutdownGrace is how long sessions in flight may take after SIGTERM.
@@ -81,6 +82,17 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
 	}
+	holding, err := startHolding(f, g, g.cert.Load)
+	if err != nil {
+		return &exitError{code: exitConfig, err: err}
+	}
+	g.holding = holding
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		holding.close(ctx)
+	}()
+	cfg.Holds = holding.smtpHolds()
 	srv = smtpfilter.New(cfg)
 	g.srv = srv
 	l, err := net.Listen("tcp", f.Server.Listen)
@@ -102,7 +114,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer stopAdmin()
 	logger.Info("sendguard listening", "address", l.Addr().String(), "admin", adminAddr,
-		"upstream", f.Upstream.Address, "tls", cfg.TLSConfig != nil, "hostname", f.Server.Hostname)
+		"upstream", f.Upstream.Address, "tls", cfg.TLSConfig != nil, "hostname", f.Server.Hostname,
+		"store", store.Redact(f.StoreDSN()), "page", holding.pageAddr)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -153,6 +166,7 @@ type gateway struct {
 	milter    *milterListener // nil when [milter] listen is ""
 	limiter   *notify.RateLimiter
 	incidents *notify.Incidents
+	holding   *holding // the store, the dispatcher and the page
 }
 
 // reload reads the configuration again (SIGHUP). An invalid configuration
@@ -183,6 +197,10 @@ func (g *gateway) reload() {
 			return
 		}
 		cert = &c
+	}
+	if err := g.holding.reload(f); err != nil {
+		g.reloadFailed(err)
+		return
 	}
 	cfg, err := g.serverConfig(f)
 	if err != nil {
@@ -320,6 +338,9 @@ func (g *gateway) serverConfig(f *config.File) (smtpfilter.Config, error) {
 	cfg.Upstream = &g.upstream
 	cfg.Metrics = g.metrics
 	cfg.Incidents = g.incidents
+	if g.holding != nil {
+		cfg.Holds = g.holding.smtpHolds()
+	}
 	if g.limiter == nil || g.file.Explain.RateLimit != f.Explain.RateLimit || g.file.Explain.RateWindow != f.Explain.RateWindow {
 		g.limiter = notify.NewRateLimiter(f.Explain.RateLimit, f.Explain.RateWindow.Duration, nil)
 	}
