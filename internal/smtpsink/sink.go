@@ -44,6 +44,9 @@ type Behaviour struct {
 	DropDuringData int
 	// DataDelay is slept before answering DATA.
 	DataDelay time.Duration
+	// BeforeData is called when DATA begins, before the message is read
+	// (a test may block in it to catch a client mid-transfer).
+	BeforeData func(m Message)
 }
 
 // Sink is a running SMTP server.
@@ -209,6 +212,9 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (s *session) Data(r io.Reader) error {
 	b := s.sink.getBehaviour()
+	if b.BeforeData != nil {
+		b.BeforeData(s.msg)
+	}
 	var buf bytes.Buffer
 	if b.DropDuringData > 0 {
 		if _, err := io.CopyN(&buf, r, int64(b.DropDuringData)); err != nil && !errors.Is(err, io.EOF) {
