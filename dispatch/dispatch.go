@@ -70,12 +70,18 @@ type Config struct {
 	RetryBase, RetryMax time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// KeepRejections is how long the explanations of rejected messages
+	// are kept (their links' lifetime); 0 keeps them.
+	KeepRejections time.Duration
 }
 
 // Dispatcher works the queues until its context ends.
 type Dispatcher struct {
 	cfg  Config
 	wake chan struct{}
+	// pruned is when rejections were last pruned (only Once's goroutine
+	// touches it).
+	pruned time.Time
 }
 
 // New returns a Dispatcher with defaults filled in.
@@ -138,6 +144,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // Once does one round: expiry, missed deadlines, notices, then as many
 // relays as there are free workers (started in goroutines tracked by wg).
 func (d *Dispatcher) Once(ctx context.Context, slots chan struct{}, wg *sync.WaitGroup) {
+	d.prune(ctx)
 	d.expire(ctx)
 	d.missed(ctx)
 	d.notices(ctx)
@@ -246,6 +253,20 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 		b *= 2
 	}
 	return min(b, d.cfg.RetryMax)
+}
+
+// prune deletes, once an hour, the rejections older than their links.
+func (d *Dispatcher) prune(ctx context.Context) {
+	now := d.cfg.Now()
+	if d.cfg.KeepRejections <= 0 || now.Sub(d.pruned) < time.Hour {
+		return
+	}
+	d.pruned = now
+	if n, err := d.cfg.Store.PruneRejections(ctx, now.Add(-d.cfg.KeepRejections)); err != nil {
+		d.cfg.Log.Warn("store: pruning old rejections failed", "error", err.Error())
+	} else if n > 0 {
+		d.cfg.Log.Info("store: old rejection explanations deleted", "count", n)
+	}
 }
 
 func (d *Dispatcher) expire(ctx context.Context) {

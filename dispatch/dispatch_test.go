@@ -271,3 +271,25 @@ func plainText(t *testing.T, raw []byte) string {
 	}
 	return text
 }
+
+func TestOldRejectionsArePruned(t *testing.T) {
+	f := newFixture(t)
+	d := dispatch.New(dispatch.Config{Store: f.st, Deliver: nil, Now: func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return *f.now }, KeepRejections: 48 * time.Hour})
+	ctx := context.Background()
+	if err := f.st.SaveRejection(ctx, store.Rejection{Ref: "old", Sender: "a@example.co.jp"}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(49 * time.Hour)
+	if err := f.st.SaveRejection(ctx, store.Rejection{Ref: "new", Sender: "a@example.co.jp"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	d.Once(ctx, make(chan struct{}, 1), &wg)
+	wg.Wait()
+	if _, err := f.st.GetRejection(ctx, "old"); err == nil {
+		t.Fatal("an old rejection was kept")
+	}
+	if _, err := f.st.GetRejection(ctx, "new"); err != nil {
+		t.Fatal("a recent rejection was pruned")
+	}
+}

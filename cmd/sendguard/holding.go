@@ -90,6 +90,8 @@ func startHolding(f *config.File, g *gateway, tlsCert func() *tls.Certificate) (
 		Log:       g.log,
 		Lease:     f.Store.Lease.Duration,
 		RetryBase: rules.RetryInterval(),
+		// A rejection's explanation outlives its link by a day.
+		KeepRejections: h.tokenTTL + 24*time.Hour,
 	})
 	dctx, stop := context.WithCancel(context.Background())
 	h.stopDisp, h.dispDone = stop, make(chan struct{})

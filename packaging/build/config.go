@@ -41,8 +41,14 @@ var configRewrites = []configRewrite{
 		required: true,
 	},
 	{
-		line: `dsn = "sqlite:./sendguard.db"`,
-		with: `dsn = "sqlite:/var/lib/sendguard/sendguard.db"`,
+		line:     `dsn = "sqlite:./sendguard.db"`,
+		with:     `dsn = "sqlite:/var/lib/sendguard/sendguard.db"`,
+		required: true,
+	},
+	{
+		line:     `key_file = "web.key"`,
+		with:     `key_file = "/var/lib/sendguard/web.key"     # signs the links; created (0600) when missing`,
+		required: true,
 	},
 }
 

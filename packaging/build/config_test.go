@@ -44,14 +44,14 @@ func TestPackagedConfigRewrites(t *testing.T) {
 		wantErr       string
 	}{
 		{
-			name:    "both settings, comments kept or replaced",
-			example: "[server]\nspool_dir = \"\"   # temp\n[upstream]\naddress = \"capture:./captured\"\n",
+			name:    "every setting, comments kept or replaced",
+			example: "[server]\nspool_dir = \"\"   # temp\n[upstream]\naddress = \"capture:./captured\"\n[store]\ndsn = \"sqlite:./sendguard.db\"\n[web]\nkey_file = \"web.key\"\n",
 			want:    []string{"spool_dir = \"/var/spool/sendguard\"  # temp files for messages over spool_memory_bytes", "address = \"capture:/var/lib/sendguard/captured\"   # EDIT: \"host:port\" of your real outbound MTA"},
 		},
 		{
-			name:    "store path too when present",
-			example: "spool_dir = \"\"\naddress = \"capture:./captured\"\n[store]\ndsn = \"sqlite:./sendguard.db\"\n",
-			want:    []string{"dsn = \"sqlite:/var/lib/sendguard/sendguard.db\""},
+			name:    "store and key paths",
+			example: "spool_dir = \"\"\naddress = \"capture:./captured\"\n[store]\ndsn = \"sqlite:./sendguard.db\"\n[web]\nkey_file = \"web.key\"\n",
+			want:    []string{"dsn = \"sqlite:/var/lib/sendguard/sendguard.db\"", "key_file = \"/var/lib/sendguard/web.key\"     # signs the links; created (0600) when missing"},
 		},
 		{
 			name:    "capture directory renamed in the example",
