@@ -105,6 +105,11 @@ func startHolding(f *config.File, g *gateway, tlsCert func() *tls.Certificate) (
 		h.page = web.NewServer(web.Config{
 			Store: st, Signer: h.signer, RetryFor: rules.RetryFor(), Log: g.log, Audit: g.audit,
 			OnDecision: func(m *store.Held, d store.Decision, who store.Actor) []store.Notice {
+				kind := "approver"
+				if strings.EqualFold(who.Name, m.Sender) {
+					kind = "sender"
+				}
+				g.metrics.HoldEvent(d.String(), kind)
 				h.disp.Wake()
 				return h.notices.Decided(m, d, who)
 			},
