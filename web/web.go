@@ -210,7 +210,10 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request) {
 		h.forbidden(w, r, a, action, "missing or wrong CSRF token")
 		return
 	}
-	if !known || dec.approver != (a.approver != "") {
+	// Only a sender's token acts as the sender, only a token naming an
+	// approver acts as one: a rejection link for the same reference (or
+	// any other role) acts as neither.
+	if !known || dec.approver && a.approver == "" || !dec.approver && a.role != RoleSender {
 		h.forbidden(w, r, a, action, "action not allowed for this link")
 		return
 	}
