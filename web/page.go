@@ -232,7 +232,12 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 {{- if .SwitchURL}}<a class="lang" href="{{.SwitchURL}}" hreflang="{{t .Lang "switchLang"}}" lang="{{t .Lang "switchLang"}}" id="switch-lang">{{t .Lang "switch"}}</a>{{end}}
 {{- if .Refused}}
 <h1>sendguard</h1>
-<div class="banner bad" id="refused">{{if .Expired}}{{t .Lang "expired"}}{{else}}{{t .Lang "refused"}}{{end}}</div>
+{{- /* Whoever holds a bad link may read either language: both, the
+      page's first, and nothing about the message. */}}
+<div class="banner bad" id="refused">{{$other := t .Lang "switchLang"}}
+<p lang="{{.Lang}}">{{if .Expired}}{{t .Lang "expired"}}{{else}}{{t .Lang "refused"}}{{end}}</p>
+<p lang="{{$other}}">{{if .Expired}}{{t $other "expired"}}{{else}}{{t $other "refused"}}{{end}}</p>
+</div>
 {{- else if .NotFound}}
 <h1>sendguard</h1>
 <div class="banner bad" id="notfound">{{t .Lang "notfound"}}</div>
@@ -274,7 +279,7 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 {{template "summary" (dict $.Lang .Summary)}}
 {{- if or $.CanSend $.CanCancel $.CanDecide}}
 <section>
-<form method="post" action="/h/{{.Ref}}" id="actions">
+<form method="post" action="/h/{{.Ref}}?lang={{$.Lang}}" id="actions">
 <input type="hidden" name="t" value="{{$.Token}}">
 <input type="hidden" name="csrf" value="{{$.CSRF}}">
 {{- if $.CanDecide}}

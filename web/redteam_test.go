@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -49,4 +51,185 @@ func TestOtherRolesCannotAct(t *testing.T) {
 	if st := s.state("m5"); st != store.StateConfirm {
 		t.Fatalf("state %s", st)
 	}
+}
+
+// TestLanguageKeptAcrossPost: a page switched to English (?lang=en) in a
+// browser that asks for Japanese stays English after a button.
+func TestLanguageKeptAcrossPost(t *testing.T) {
+	s := newSite(t)
+	s.hold("m6", store.StateConfirm, "x")
+	c := browser(t)
+	_, page := get(t, c, s.link("m6", web.RoleSender)+"&lang=en", "ja")
+	if !strings.Contains(page, "Send now") {
+		t.Fatal("?lang=en ignored")
+	}
+	action := regexpFormAction.FindStringSubmatch(page)
+	if action == nil {
+		t.Fatal("no form")
+	}
+	resp := post(t, c, s.srv.URL+htmlUnescape(action[1]), page, "cancel", "", func(_ url.Values, req *http.Request) {
+		req.Header.Set("Accept-Language", "ja")
+	})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST %d", resp.StatusCode)
+	}
+	_, page = get(t, c, s.srv.URL+resp.Header.Get("Location"), "ja")
+	if !strings.Contains(page, "Cancelled. The message will not be sent.") {
+		t.Fatalf("after the button the page is no longer English:\n%s", page)
+	}
+}
+
+// TestRefusalPageBilingual: whoever holds a bad link sees why in both
+// languages, and nothing of the message.
+func TestRefusalPageBilingual(t *testing.T) {
+	s := newSite(t)
+	s.hold("m7", store.StateConfirm, "見積書")
+	expired := s.signer.HeldURL(s.srv.URL, "m7", web.RoleSender, s.now.Add(-time.Minute))
+	good := s.link("m7", web.RoleSender)
+	for name, tc := range map[string]struct{ u, ja, en string }{
+		"expired":  {expired, "有効期限が切れています", "This link has expired"},
+		"tampered": {good[:len(good)-2] + "xx", "このリンクは使えません", "This link cannot be used"},
+	} {
+		for _, lang := range []string{"ja", "en"} {
+			code, page := get(t, browser(t), tc.u, lang)
+			if code != http.StatusForbidden || !strings.Contains(page, tc.ja) || !strings.Contains(page, tc.en) {
+				t.Errorf("%s (%s): %d\n%s", name, lang, code, page)
+			}
+			for _, leak := range []string{"見積書", "tanaka@", "kokyaku", "m7"} {
+				if strings.Contains(page, leak) {
+					t.Errorf("%s: the refusal shows %q", name, leak)
+				}
+			}
+		}
+	}
+}
+
+// TestTwoTabsConflict: the sender presses "send now" in one tab and then
+// "cancel" in an older tab of the same page: the second gets the friendly
+// "already decided" page (409) with the final state, who decided, and no
+// buttons.
+func TestTwoTabsConflict(t *testing.T) {
+	s := newSite(t)
+	s.hold("m8", store.StateDelayed, "x")
+	c := browser(t)
+	_, tab1 := get(t, c, s.link("m8", web.RoleSender), "ja")
+	_, tab2 := get(t, c, s.link("m8", web.RoleSender), "ja")
+	if r := post(t, c, s.srv.URL+"/h/m8", tab1, "send", "", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", r.StatusCode)
+	}
+	code, page := postPage(t, c, s.srv.URL+"/h/m8", tab2, "cancel")
+	if code != http.StatusConflict || !strings.Contains(page, "すでに処理されています") || !strings.Contains(page, `data-state="queued"`) ||
+		!strings.Contains(page, "tanaka@example.co.jp") || strings.Contains(page, "<form") {
+		t.Fatalf("%d\n%s", code, page)
+	}
+	if st := s.state("m8"); st != store.StateQueued {
+		t.Fatalf("state %s", st)
+	}
+}
+
+// TestBodyCapped: a POST body over 16 KB is refused before it is read
+// further, with 413.
+func TestBodyCapped(t *testing.T) {
+	s := newSite(t)
+	s.hold("m9", store.StateApproval, "x")
+	c := browser(t)
+	_, page := get(t, c, s.link("m9", web.ApproverRole("boss@example.co.jp")), "")
+	r := post(t, c, s.srv.URL+"/h/m9", page, "reject", strings.Repeat("あ", 6000), nil)
+	if r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("18 KB body: %d", r.StatusCode)
+	}
+	// Under the cap but over 1000 characters: stored cut to 1000.
+	if r := post(t, c, s.srv.URL+"/h/m9", page, "reject", strings.Repeat("あ", 1200), nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("1200 characters: %d", r.StatusCode)
+	}
+	h, _ := s.st.Get(context.Background(), "m9")
+	if n := len([]rune(h.Comment)); h.State != store.StateRejected || n != 1000 {
+		t.Fatalf("%s, comment of %d characters", h.State, n)
+	}
+}
+
+// TestSecurityHeaders: every response, the refusals and errors included,
+// forbids framing, external resources, referrers and caching.
+func TestSecurityHeaders(t *testing.T) {
+	s := newSite(t)
+	s.hold("m10", store.StateConfirm, "x")
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+		"X-Content-Type-Options":  "nosniff",
+	}
+	c := browser(t)
+	for _, u := range []string{s.link("m10", web.RoleSender), s.srv.URL + "/h/m10?t=bad", s.srv.URL + "/healthz", s.srv.URL + "/nothing"} {
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for k, v := range want {
+			if got := resp.Header.Get(k); !strings.HasPrefix(got, v) {
+				t.Errorf("%s: %s = %q, want %q", u, k, got, v)
+			}
+		}
+	}
+	resp, _ := browser(t).Get(s.link("m10", web.RoleSender))
+	resp.Body.Close()
+	var ok bool
+	for _, ck := range resp.Cookies() {
+		ok = ck.HttpOnly && ck.SameSite == http.SameSiteStrictMode && ck.Path == "/" && len(ck.Value) >= 32
+	}
+	if !ok {
+		t.Fatalf("CSRF cookie %v", resp.Cookies())
+	}
+}
+
+// TestCrossSiteHeaders: a POST that a page on another site made (Origin
+// of another host, Origin "null" from a sandboxed frame or a data: URL,
+// or only a Referer of another host) is refused even with the cookie and
+// the field.
+func TestCrossSiteHeaders(t *testing.T) {
+	s := newSite(t)
+	s.hold("m11", store.StateConfirm, "x")
+	c := browser(t)
+	_, page := get(t, c, s.link("m11", web.RoleSender), "")
+	for name, hdr := range map[string][2]string{
+		"foreign origin":       {"Origin", "http://evil.example"},
+		"other port":           {"Origin", "http://127.0.0.1:1"},
+		"null origin":          {"Origin", "null"},
+		"foreign referer":      {"Referer", "http://evil.example/page"},
+		"unparsable origin":    {"Origin", "http://[::1"},
+		"origin with userinfo": {"Origin", "http://" + strings.TrimPrefix(s.srv.URL, "http://") + "@evil.example"},
+	} {
+		r := post(t, c, s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set(hdr[0], hdr[1]) })
+		if r.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d", name, r.StatusCode)
+		}
+	}
+	if st := s.state("m11"); st != store.StateConfirm {
+		t.Fatalf("state %s", st)
+	}
+	// The same POST from the page itself passes.
+	r := post(t, c, s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", s.srv.URL) })
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("same origin: %d", r.StatusCode)
+	}
+}
+
+var regexpFormAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+
+// postPage is post returning the status and the page.
+func postPage(t *testing.T, c *http.Client, u, page, action string) (int, string) {
+	t.Helper()
+	form := url.Values{"action": {action}}
+	for _, m := range hiddenField.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], htmlUnescape(m[2]))
+	}
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -188,8 +188,13 @@ var decisions = map[string]struct {
 func (h *handler) decide(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if err := r.ParseForm(); err != nil {
+		status := http.StatusBadRequest
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			status = http.StatusRequestEntityTooLarge
+		}
+		h.cfg.Log.Info("page: form refused", "error", err.Error(), "ip", clientIP(r))
 		h.cfg.Count("post", "refused")
-		h.render(w, http.StatusBadRequest, pageLanguage(r), pageData{Refused: true})
+		h.render(w, status, pageLanguage(r), pageData{Refused: true})
 		return
 	}
 	action := r.PostForm.Get("action")
