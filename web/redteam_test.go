@@ -193,24 +193,41 @@ func TestCrossSiteHeaders(t *testing.T) {
 	s.hold("m11", store.StateConfirm, "x")
 	c := browser(t)
 	_, page := get(t, c, s.link("m11", web.RoleSender), "")
-	for name, hdr := range map[string][2]string{
-		"foreign origin":       {"Origin", "http://evil.example"},
-		"other port":           {"Origin", "http://127.0.0.1:1"},
-		"null origin":          {"Origin", "null"},
-		"foreign referer":      {"Referer", "http://evil.example/page"},
-		"unparsable origin":    {"Origin", "http://[::1"},
-		"origin with userinfo": {"Origin", "http://" + strings.TrimPrefix(s.srv.URL, "http://") + "@evil.example"},
+	for name, hdr := range map[string][]string{
+		"foreign origin":               {"Origin", "http://evil.example"},
+		"other port":                   {"Origin", "http://127.0.0.1:1"},
+		"null origin, foreign referer": {"Origin", "null", "Referer", "http://evil.example/page"},
+		"foreign referer":              {"Referer", "http://evil.example/page"},
+		"unparsable origin":            {"Origin", "http://[::1"},
+		"origin without a host":        {"Origin", "file://"},
+		"origin with userinfo":         {"Origin", "http://" + strings.TrimPrefix(s.srv.URL, "http://") + "@evil.example"},
 	} {
-		r := post(t, c, s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set(hdr[0], hdr[1]) })
+		r := post(t, c, s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) {
+			for i := 0; i < len(hdr); i += 2 {
+				req.Header.Set(hdr[i], hdr[i+1])
+			}
+		})
 		if r.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: %d", name, r.StatusCode)
 		}
 	}
+	// "Origin: null" without the cookie (a forging page with
+	// Referrer-Policy: no-referrer, on another site) is refused.
+	if r := post(t, browser(t), s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", "null") }); r.StatusCode != http.StatusForbidden {
+		t.Errorf("null origin without the cookie: %d", r.StatusCode)
+	}
 	if st := s.state("m11"); st != store.StateConfirm {
 		t.Fatalf("state %s", st)
 	}
-	// The same POST from the page itself passes.
-	r := post(t, c, s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", s.srv.URL) })
+	// The page's own form passes: a browser sends "Origin: null" with it
+	// (the page's Referrer-Policy is no-referrer), an older one its origin.
+	r := post(t, c, s.srv.URL+"/h/m11", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", "null") })
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the page's own form: %d", r.StatusCode)
+	}
+	s.hold("m12", store.StateConfirm, "x")
+	_, page = get(t, c, s.link("m12", web.RoleSender), "")
+	r = post(t, c, s.srv.URL+"/h/m12", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", s.srv.URL) })
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("same origin: %d", r.StatusCode)
 	}

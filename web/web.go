@@ -308,20 +308,21 @@ func (h *handler) csrfCookie(w http.ResponseWriter, r *http.Request) string {
 }
 
 // sameOrigin refuses a request whose Origin (or, without one, Referer)
-// names another host than the one it was sent to.
+// names another host than the one it was sent to. "Origin: null" says
+// nothing: it is what a browser sends with this page's own form, because
+// the page's Referrer-Policy is no-referrer (Fetch, "serializing a request
+// origin"), and also what a forging page with that policy sends. Then the
+// SameSite=Strict cookie and the field bound to it decide.
 func sameOrigin(r *http.Request) bool {
 	src := r.Header.Get("Origin")
 	if src == "" || src == "null" {
-		if src == "null" {
-			return false
-		}
 		src = r.Header.Get("Referer")
 		if src == "" {
 			return true
 		}
 	}
 	u, err := url.Parse(src)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
 func equalString(a, b string) bool {
