@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +27,25 @@ type site struct {
 	srv    *httptest.Server
 	now    time.Time
 	events []string
+	log    lockedBuffer // the handler's log
+}
+
+// lockedBuffer is a log the handler writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newSite(t *testing.T) *site {
@@ -39,7 +61,7 @@ func newSite(t *testing.T) *site {
 	}
 	s := &site{t: t, st: st, signer: web.Signer{Key: key}, now: time.Now()}
 	s.srv = httptest.NewServer(web.New(web.Config{
-		Store: st, Signer: s.signer, RetryFor: time.Hour,
+		Store: st, Signer: s.signer, RetryFor: time.Hour, Log: slog.New(slog.NewTextHandler(&s.log, nil)),
 		OnDecision: func(h *store.Held, d store.Decision, who store.Actor) []store.Notice {
 			return []store.Notice{{Kind: "sender-" + d.String(), Ref: h.Ref, Recipients: []string{h.Sender}, Message: []byte("x")}}
 		},
