@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,10 +11,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sendguard/sendguard/internal/logcapture"
 	"github.com/sendguard/sendguard/store"
 	"github.com/sendguard/sendguard/web"
 )
@@ -27,25 +26,7 @@ type site struct {
 	srv    *httptest.Server
 	now    time.Time
 	events []string
-	log    lockedBuffer // the handler's log
-}
-
-// lockedBuffer is a log the handler writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log    logcapture.Buffer // the handler's log
 }
 
 func newSite(t *testing.T) *site {
