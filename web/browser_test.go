@@ -314,16 +314,18 @@ func TestBrowserCrossSite(t *testing.T) {
 	token := lu.Query().Get("t")
 	open(t, ctx, link)
 
-	for _, origin := range []struct{ name, host, policy, why string }{
+	for _, origin := range []struct{ name, host, policy, page, why string }{
 		// localhost and 127.0.0.1 are different sites: SameSite=Strict
 		// keeps the cookie back, and the Origin is foreign.
-		{"another site", "localhost", "", "cross-site request"},
+		{"another site", "localhost", "", "refused", "cross-site request"},
 		// Another port of the same host is the same site, so the cookie
 		// goes along: the foreign Origin stops it.
-		{"another port", "127.0.0.1", "", "cross-site request"},
+		{"another port", "127.0.0.1", "", "refused", "cross-site request"},
 		// The same, from a page that sends no Origin ("null"): the field
-		// bound to the cookie stops it.
-		{"another port, no referrer", "127.0.0.1", "no-referrer", "missing or wrong CSRF token"},
+		// bound to the cookie stops it. The browser shows the page as
+		// out of date, with nothing done (what it shows a person whose
+		// cookie a later page replaced).
+		{"another port, no referrer", "127.0.0.1", "no-referrer", "stale", "out-of-date page"},
 	} {
 		logged := len(s.log.String())
 		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -340,8 +342,8 @@ func TestBrowserCrossSite(t *testing.T) {
 		}))
 		u := strings.Replace(evil.URL, "127.0.0.1", origin.host, 1)
 		// The first navigation loads the forging page; the form's own
-		// navigation follows by itself. Wait for the refusal.
-		if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitVisible(chromedp.ID("refused"))); err != nil {
+		// navigation follows by itself. Wait for the answer.
+		if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitVisible(chromedp.ID(origin.page))); err != nil {
 			evil.Close()
 			t.Fatalf("%s: %v", origin.name, err)
 		}
@@ -350,7 +352,6 @@ func TestBrowserCrossSite(t *testing.T) {
 		if err != nil || !strings.HasPrefix(loc, s.srv.URL+"/h/bx1") {
 			t.Fatalf("%s: ended at %s (%v)", origin.name, loc, err)
 		}
-		wantAll(t, origin.name, bodyText(t, ctx), "このリンクは使えません。")
 		if h := s.held("bx1"); h.State != store.StateConfirm {
 			t.Fatalf("%s: the forged POST changed the message: %s", origin.name, h.State)
 		}
@@ -364,6 +365,58 @@ func TestBrowserCrossSite(t *testing.T) {
 		t.Fatalf("after 今すぐ送信: %d", code)
 	}
 	if h := s.held("bx1"); h.State != store.StateQueued {
+		t.Fatalf("store: %s", h.State)
+	}
+}
+
+// TestBrowserTwoLinksFromWebmail: an approver opens two approval links
+// from a webmail page (another site, so the SameSite=Strict cookie stays
+// back and the second page sets a new one), then presses 承認して送信 on
+// the first page. The button must not end in a dead "link cannot be used"
+// page: the page comes back current, nothing changed, and a second press
+// approves.
+func TestBrowserTwoLinksFromWebmail(t *testing.T) {
+	ctx := tab(t)
+	s := newSite(t)
+	s.hold("bw1", store.StateApproval, "一件目")
+	s.hold("bw2", store.StateApproval, "二件目")
+	boss := web.ApproverRole("boss@example.co.jp")
+	webmail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><a id="l1" href="%s">1</a> <a id="l2" href="%s">2</a>`,
+			html.EscapeString(s.link("bw1", boss)), html.EscapeString(s.link("bw2", boss)))
+	}))
+	defer webmail.Close()
+	mail := strings.Replace(webmail.URL, "127.0.0.1", "localhost", 1)
+
+	// Tab 1: the first link, followed from the webmail page.
+	open(t, ctx, mail)
+	load(t, ctx, "follow the first link", chromedp.Click(chromedp.ID("l1")))
+	// Tab 2: the second link, the same way.
+	ctx2, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	open(t, ctx2, mail)
+	load(t, ctx2, "follow the second link", chromedp.Click(chromedp.ID("l2")))
+	wantAll(t, "second page", text(t, ctx2, "subject"), "二件目")
+
+	// Back in tab 1.
+	press(t, ctx, "承認して送信")
+	if h := s.held("bw1"); h.State != store.StateApproval {
+		t.Fatalf("a stale page's button changed the message: %s", h.State)
+	}
+	wantAll(t, "stale page", bodyText(t, ctx), "もう一度", "一件目", "承認して送信")
+	if code := press(t, ctx, "承認して送信"); code != http.StatusOK {
+		t.Fatalf("second press: %d", code)
+	}
+	wantAll(t, "banner", text(t, ctx, "done"), "承認しました")
+	if h := s.held("bw1"); h.State != store.StateQueued {
+		t.Fatalf("store: %s", h.State)
+	}
+	// Tab 2's page is still current.
+	if code := press(t, ctx2, "差し戻す"); code != http.StatusOK {
+		t.Fatalf("tab 2: %d", code)
+	}
+	if h := s.held("bw2"); h.State != store.StateRejected {
 		t.Fatalf("store: %s", h.State)
 	}
 }

@@ -54,6 +54,7 @@ type pageData struct {
 	NotFound  bool
 	Failed    bool // the store failed
 	Conflict  bool // already decided
+	Stale     bool // a button on an out-of-date page: nothing done
 	// For a held message.
 	Role      string // sender or approver
 	Approver  string
@@ -115,6 +116,7 @@ var words = map[string]map[string]string{
 		"notfound": "このメールは見つかりません（処理が終わり、記録が消えた可能性があります）。",
 		"failed":   "一時的な問題が発生しました。しばらくしてからもう一度お試しください。",
 		"conflict": "このメールはすでに処理されています。現在の状態を表示します。",
+		"stale":    "このページは古くなっていました（その後に別のリンクを開いたため）。まだ何も変更していません。内容を確認して、もう一度押してください。",
 		"state":    "状態", "sender": "差出人", "subject": "件名", "withheld": "（検出内容を含むため表示しません）",
 		"recipients": "宛先", "attachments": "添付ファイル", "findings": "検出された内容", "heldAt": "保留日時",
 		"releaseAt": "送信予定", "expireAt": "期限", "ref": "参照番号", "decidedBy": "処理した人", "comment": "コメント",
@@ -140,6 +142,7 @@ var words = map[string]map[string]string{
 		"notfound": "This message was not found (it may be done and its record gone).",
 		"failed":   "A temporary problem occurred. Please try again later.",
 		"conflict": "This message was already dealt with. Its current state is shown.",
+		"stale":    "This page was out of date (another link was opened since). Nothing was changed: check and press the button again.",
 		"state":    "State", "sender": "Sender", "subject": "Subject", "withheld": "(withheld: it holds what was found)",
 		"recipients": "Recipients", "attachments": "Attachments", "findings": "What was found", "heldAt": "Held at",
 		"releaseAt": "Goes out at", "expireAt": "Deadline", "ref": "Reference", "decidedBy": "Decided by", "comment": "Comment",
@@ -262,6 +265,7 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 <h1>{{t $.Lang "title"}}</h1>
 {{- if $.Done}}<div class="banner ok" id="done">{{t $.Lang (concat "done." $.Done)}}</div>{{end}}
 {{- if $.Conflict}}<div class="banner bad" id="conflict">{{t $.Lang "conflict"}}</div>{{end}}
+{{- if $.Stale}}<div class="banner bad" id="stale">{{t $.Lang "stale"}}</div>{{end}}
 {{- if $.Approver}}<p class="small">{{t $.Lang "approverNote"}}: {{$.Approver}}</p>{{end}}
 <section>
 <table>

@@ -250,3 +250,36 @@ func postPage(t *testing.T, c *http.Client, u, page, action string) (int, string
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestStalePage: a button on a page whose cookie a later page replaced
+// (the later one opened from another site, without the SameSite cookie)
+// changes nothing and answers 403 with the page again, bound to the new
+// cookie; pressing there works.
+func TestStalePage(t *testing.T) {
+	s := newSite(t)
+	s.hold("m13", store.StateApproval, "x")
+	c := browser(t)
+	link := s.link("m13", web.ApproverRole("boss@example.co.jp"))
+	_, old := get(t, c, link, "")
+	// The later page, as a browser opens it from a webmail.
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	u, _ := url.Parse(s.srv.URL)
+	c.Jar.SetCookies(u, resp.Cookies())
+	code, page := postPage(t, c, s.srv.URL+"/h/m13", old, "approve")
+	if code != http.StatusForbidden || !strings.Contains(page, `id="stale"`) || !strings.Contains(page, `id="btn-approve"`) {
+		t.Fatalf("%d\n%s", code, page)
+	}
+	if st := s.state("m13"); st != store.StateApproval {
+		t.Fatalf("state %s", st)
+	}
+	if code, _ := postPage(t, c, s.srv.URL+"/h/m13", page, "approve"); code != http.StatusSeeOther {
+		t.Fatalf("second press: %d", code)
+	}
+	if st := s.state("m13"); st != store.StateQueued {
+		t.Fatalf("state %s", st)
+	}
+}

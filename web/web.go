@@ -136,22 +136,38 @@ func (h *handler) showHeld(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	h.heldForm(w, r, a, "view", false)
+}
+
+// heldForm shows the held message with a form bound to the client's CSRF
+// cookie (set when it has none). stale says the client pressed a button
+// on a page of this message whose cookie has been replaced since.
+func (h *handler) heldForm(w http.ResponseWriter, r *http.Request, a *access, action string, stale bool) {
 	if a.role != RoleSender && a.approver == "" {
-		h.forbidden(w, r, a, "view", "token is not for a held message")
+		h.forbidden(w, r, a, action, "token is not for a held message")
 		return
 	}
 	m, err := h.cfg.Store.Get(r.Context(), a.ref)
 	if err != nil {
-		h.storeError(w, r, a, "view", err)
+		h.storeError(w, r, a, action, err)
 		return
 	}
 	if a.approver != "" && !isApprover(m, a.approver) {
-		h.forbidden(w, r, a, "view", "not an approver of this message")
+		h.forbidden(w, r, a, action, "not an approver of this message")
 		return
 	}
 	cookie := h.csrfCookie(w, r)
-	h.cfg.Count("view", "ok")
-	h.render(w, http.StatusOK, a.lang, h.heldPage(m, a, cookie, r.URL.Query().Get("done")))
+	if !stale {
+		h.cfg.Count(action, "ok")
+		h.render(w, http.StatusOK, a.lang, h.heldPage(m, a, cookie, r.URL.Query().Get("done")))
+		return
+	}
+	h.cfg.Log.Info("page: button on an out-of-date page, shown again", "ref", a.ref, "action", action, "ip", clientIP(r))
+	h.cfg.Count(action, "stale")
+	h.audit(r, action, "stale", a.ref, a.role, "CSRF field of a replaced cookie")
+	pd := h.heldPage(m, a, cookie, "")
+	pd.Stale = true
+	h.render(w, http.StatusForbidden, a.lang, pd)
 }
 
 func (h *handler) showRejection(w http.ResponseWriter, r *http.Request) {
@@ -211,8 +227,17 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := r.Cookie(csrfCookie)
-	if err != nil || c.Value == "" || !equalString(r.PostForm.Get("csrf"), h.cfg.Signer.csrf(c.Value, a.ref)) {
-		h.forbidden(w, r, a, action, "missing or wrong CSRF token")
+	if err != nil || c.Value == "" {
+		h.forbidden(w, r, a, action, "no CSRF cookie")
+		return
+	}
+	if !equalString(r.PostForm.Get("csrf"), h.cfg.Signer.csrf(c.Value, a.ref)) {
+		// A page opened from a webmail (another site) comes without the
+		// SameSite=Strict cookie and sets a new one, which makes the field
+		// of every page opened before it wrong. Such a press (or a
+		// same-site forgery, which cannot read the answer) changes
+		// nothing and gets the page again, bound to the cookie it has now.
+		h.heldForm(w, r, a, action, true)
 		return
 	}
 	// Only a sender's token acts as the sender, only a token naming an
