@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -281,5 +282,50 @@ func TestStalePage(t *testing.T) {
 	}
 	if st := s.state("m13"); st != store.StateQueued {
 		t.Fatalf("state %s", st)
+	}
+}
+
+// TestAuditLines: each decision and each refusal is one JSON audit line
+// naming the action, the result, the message, who (the sender's address
+// or the approver's) and from where.
+func TestAuditLines(t *testing.T) {
+	s := newSite(t)
+	s.hold("m14", store.StateConfirm, "x")
+	s.hold("m15", store.StateApproval, "x")
+	c := browser(t)
+	_, page := get(t, c, s.link("m14", web.RoleSender), "")
+	post(t, c, s.srv.URL+"/h/m14", page, "send", "", nil)
+	_, page = get(t, c, s.link("m15", web.ApproverRole("Boss@example.co.jp")), "")
+	post(t, browser(t), s.srv.URL+"/h/m15", page, "approve", "", nil) // no cookie
+	post(t, c, s.srv.URL+"/h/m15", page, "reject", "no", nil)
+	post(t, c, s.srv.URL+"/h/m15", page, "reject", strings.Repeat("x", 20000), nil)
+
+	var lines []map[string]string
+	for _, l := range strings.Split(strings.TrimSpace(s.audit.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		row := map[string]string{}
+		for _, k := range []string{"event", "action", "result", "ref", "actor", "ip"} {
+			row[k], _ = m[k].(string)
+		}
+		lines = append(lines, row)
+	}
+	want := []map[string]string{
+		{"event": "held-page", "action": "send", "result": "ok", "ref": "m14", "actor": "tanaka@example.co.jp", "ip": "127.0.0.1"},
+		{"event": "held-page", "action": "approve", "result": "refused", "ref": "m15", "actor": "boss@example.co.jp", "ip": "127.0.0.1"},
+		{"event": "held-page", "action": "reject", "result": "ok", "ref": "m15", "actor": "boss@example.co.jp", "ip": "127.0.0.1"},
+		{"event": "held-page", "action": "post", "result": "refused", "ref": "m15", "actor": "", "ip": "127.0.0.1"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d audit lines, want %d:\n%s", len(lines), len(want), s.audit.String())
+	}
+	for i := range want {
+		for k, v := range want[i] {
+			if lines[i][k] != v {
+				t.Errorf("line %d: %s = %q, want %q", i, k, lines[i][k], v)
+			}
+		}
 	}
 }

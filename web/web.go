@@ -210,6 +210,7 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request) {
 		}
 		h.cfg.Log.Info("page: form refused", "error", err.Error(), "ip", clientIP(r))
 		h.cfg.Count("post", "refused")
+		h.audit(r, "post", "refused", cleanRef(r.PathValue("ref")), "", err.Error())
 		h.render(w, status, pageLanguage(r), pageData{Refused: true})
 		return
 	}
@@ -306,11 +307,13 @@ func (h *handler) forbidden(w http.ResponseWriter, r *http.Request, a *access, a
 func (h *handler) storeError(w http.ResponseWriter, r *http.Request, a *access, action string, err error) {
 	if errors.Is(err, store.ErrNotFound) {
 		h.cfg.Count(action, "not-found")
+		h.audit(r, action, "not-found", a.ref, a.role, "")
 		h.render(w, http.StatusNotFound, a.lang, pageData{NotFound: true, Ref: a.ref})
 		return
 	}
 	h.cfg.Log.Error("page: store error", "ref", a.ref, "action", action, "error", err.Error())
 	h.cfg.Count(action, "error")
+	h.audit(r, action, "error", a.ref, a.role, err.Error())
 	h.render(w, http.StatusInternalServerError, a.lang, pageData{Failed: true, Ref: a.ref})
 }
 

@@ -27,6 +27,7 @@ type site struct {
 	now    time.Time
 	events []string
 	log    logcapture.Buffer // the handler's log
+	audit  logcapture.Buffer // its audit lines (JSON)
 }
 
 func newSite(t *testing.T) *site {
@@ -43,6 +44,7 @@ func newSite(t *testing.T) *site {
 	s := &site{t: t, st: st, signer: web.Signer{Key: key}, now: time.Now()}
 	s.srv = httptest.NewServer(web.New(web.Config{
 		Store: st, Signer: s.signer, RetryFor: time.Hour, Log: slog.New(slog.NewTextHandler(&s.log, nil)),
+		Audit: slog.New(slog.NewJSONHandler(&s.audit, nil)),
 		OnDecision: func(h *store.Held, d store.Decision, who store.Actor) []store.Notice {
 			return []store.Notice{{Kind: "sender-" + d.String(), Ref: h.Ref, Recipients: []string{h.Sender}, Message: []byte("x")}}
 		},
