@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/sendguard/sendguard/policy/explain"
 	"github.com/sendguard/sendguard/store"
 )
 
@@ -196,7 +197,20 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	},
 	"concat": func(a, b string) string { return a + b },
 	"dict":   func(lang string, s store.Summary) map[string]any { return map[string]any{"Lang": lang, "S": s} },
-	"lines":  func(s string) []string { return strings.Split(s, "\n") },
+	"lines":  func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") },
+	// clean shows text that came with the message (or from a person)
+	// safely: no control or bidirectional formatting characters (a
+	// right-to-left override makes "cod.exe" look like "exe.doc"), at most
+	// max characters.
+	"clean": explain.CleanText,
+	// class is a recipient's class the page has words for; one it does
+	// not know reads as unverified.
+	"class": func(c string) string {
+		if _, ok := words["ja"]["cl."+c]; ok {
+			return c
+		}
+		return "unverified"
+	},
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -253,8 +267,8 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 <div class="banner bad">{{t $.Lang "explainIntro"}}</div>
 <section>
 <table>
-{{- if .Summary.SubjectWithheld}}<tr><th>{{t $.Lang "subject"}}</th><td>{{t $.Lang "withheld"}}</td></tr>{{else if .Summary.Subject}}<tr><th>{{t $.Lang "subject"}}</th><td id="subject">{{.Summary.Subject}}</td></tr>{{end}}
-<tr><th>{{t $.Lang "sender"}}</th><td>{{.Sender}}</td></tr>
+{{- if .Summary.SubjectWithheld}}<tr><th>{{t $.Lang "subject"}}</th><td>{{t $.Lang "withheld"}}</td></tr>{{else if .Summary.Subject}}<tr><th>{{t $.Lang "subject"}}</th><td id="subject">{{clean .Summary.Subject 300}}</td></tr>{{end}}
+<tr><th>{{t $.Lang "sender"}}</th><td>{{clean .Sender 254}}</td></tr>
 <tr><th>{{t $.Lang "ref"}}</th><td>{{.Ref}}</td></tr>
 </table>
 </section>
@@ -266,17 +280,17 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 {{- if $.Done}}<div class="banner ok" id="done">{{t $.Lang (concat "done." $.Done)}}</div>{{end}}
 {{- if $.Conflict}}<div class="banner bad" id="conflict">{{t $.Lang "conflict"}}</div>{{end}}
 {{- if $.Stale}}<div class="banner bad" id="stale">{{t $.Lang "stale"}}</div>{{end}}
-{{- if $.Approver}}<p class="small">{{t $.Lang "approverNote"}}: {{$.Approver}}</p>{{end}}
+{{- if $.Approver}}<p class="small">{{t $.Lang "approverNote"}}: {{clean $.Approver 254}}</p>{{end}}
 <section>
 <table>
 <tr><th>{{t $.Lang "state"}}</th><td class="state" id="state" data-state="{{.State}}">{{t $.Lang (concat "st." (printf "%s" .State))}}</td></tr>
-{{- if .Summary.SubjectWithheld}}<tr><th>{{t $.Lang "subject"}}</th><td>{{t $.Lang "withheld"}}</td></tr>{{else if .Summary.Subject}}<tr><th>{{t $.Lang "subject"}}</th><td id="subject">{{.Summary.Subject}}</td></tr>{{end}}
-<tr><th>{{t $.Lang "sender"}}</th><td id="sender">{{.Sender}}</td></tr>
+{{- if .Summary.SubjectWithheld}}<tr><th>{{t $.Lang "subject"}}</th><td>{{t $.Lang "withheld"}}</td></tr>{{else if .Summary.Subject}}<tr><th>{{t $.Lang "subject"}}</th><td id="subject">{{clean .Summary.Subject 300}}</td></tr>{{end}}
+<tr><th>{{t $.Lang "sender"}}</th><td id="sender">{{clean .Sender 254}}</td></tr>
 <tr><th>{{t $.Lang "heldAt"}}</th><td>{{when .HeldAt}}</td></tr>
 {{- if eq (printf "%s" .State) "delayed"}}<tr><th>{{t $.Lang "releaseAt"}}</th><td id="release-at">{{when .ReleaseAt}}</td></tr>{{end}}
 {{- if .State.Waiting}}{{if not .ExpireAt.IsZero}}<tr><th>{{t $.Lang "expireAt"}}</th><td>{{when .ExpireAt}}</td></tr>{{end}}{{end}}
-{{- if .DecidedBy}}<tr><th>{{t $.Lang "decidedBy"}}</th><td id="decided-by">{{.DecidedBy}} ({{when .DecidedAt}})</td></tr>{{end}}
-{{- if .Comment}}<tr><th>{{t $.Lang "comment"}}</th><td id="comment">{{.Comment}}</td></tr>{{end}}
+{{- if .DecidedBy}}<tr><th>{{t $.Lang "decidedBy"}}</th><td id="decided-by">{{clean .DecidedBy 254}} ({{when .DecidedAt}})</td></tr>{{end}}
+{{- if .Comment}}<tr><th>{{t $.Lang "comment"}}</th><td id="comment">{{range $i, $l := lines .Comment}}{{if $i}}<br>{{end}}{{clean $l 1000}}{{end}}</td></tr>{{end}}
 <tr><th>{{t $.Lang "ref"}}</th><td>{{.Ref}}</td></tr>
 </table>
 </section>
@@ -310,13 +324,13 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 <h2>{{t $lang "recipients"}}</h2>
 <ul id="recipients">
 {{- range .Recipients}}
-<li{{if warn .Class}} class="warn"{{end}}>{{.Address}} — {{t $lang (concat "cl." .Class)}}{{if .Resembles}} ({{.Resembles}} {{t $lang "resembles"}}){{end}}</li>
+<li{{if warn (class .Class)}} class="warn"{{end}}>{{clean .Address 254}} — {{t $lang (concat "cl." (class .Class))}}{{if .Resembles}} ({{clean .Resembles 254}} {{t $lang "resembles"}}){{end}}</li>
 {{- else}}<li>{{t $lang "none"}}</li>{{end}}
 </ul>
 <h2>{{t $lang "attachments"}}</h2>
 <ul id="attachments">
 {{- range .Attachments}}
-<li>{{.Name}} ({{size .Size}}) — {{if .Protected}}{{t $lang "protected"}}{{with .Method}} {{.}}{{end}}{{else if .Note}}<span class="warn">{{.Note}}</span>{{else}}<span class="warn">{{t $lang "unprotected"}}</span>{{end}}</li>
+<li>{{clean .Name 200}} ({{size .Size}}) — {{if .Protected}}{{t $lang "protected"}}{{with .Method}} {{clean . 100}}{{end}}{{else if .Note}}<span class="warn">{{clean .Note 200}}</span>{{else}}<span class="warn">{{t $lang "unprotected"}}</span>{{end}}</li>
 {{- else}}<li>{{t $lang "none"}}</li>{{end}}
 </ul>
 {{- if .Findings}}

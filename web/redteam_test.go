@@ -329,3 +329,47 @@ func TestAuditLines(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapesEverything: every text that comes with the message (subject,
+// addresses, file names, notes) or from a person (the comment) is shown as
+// text: markup escaped, control and bidirectional formatting characters
+// (a right-to-left override hides a file's real extension) replaced, on
+// the held page and on the explanation of a rejection.
+func TestEscapesEverything(t *testing.T) {
+	s := newSite(t)
+	const x = `<script>alert(1)</script>"><img src=x onerror=alert(2)>`
+	sum := store.Summary{Subject: "件名" + x,
+		Recipients:  []store.Recipient{{Address: "a" + x + "@kokyaku.jp", Class: "lookalike", Resembles: "r" + x}, {Address: "b@c.jp", Class: "unresolvable"}},
+		Attachments: []store.Attachment{{Name: "invoice\u202Efdp.exe", Size: 1, Note: "n" + x}, {Name: "f" + x, Protected: true, Method: "m" + x}},
+		Findings:    []store.Finding{{Rule: "r", Reason: "reason", ReasonJA: "理由"}}}
+	h := &store.Held{Ref: "m16", State: store.StateApproval, Sender: "s" + x + "@example.co.jp", Recipients: []string{"b@c.jp"},
+		Approvers: []string{"boss@example.co.jp"}, Summary: sum, ReleaseAt: s.now, ExpireAt: s.now.Add(time.Hour)}
+	if err := s.st.Hold(context.Background(), h, strings.NewReader("Subject: x\r\n\r\nbody\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	c := browser(t)
+	_, page := get(t, c, s.link("m16", web.ApproverRole("boss@example.co.jp")), "")
+	if r := post(t, c, s.srv.URL+"/h/m16", page, "reject", "一行目"+x+"\r\n二行目\u202E\x07", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reject: %d", r.StatusCode)
+	}
+	_, held := get(t, c, s.link("m16", web.ApproverRole("boss@example.co.jp")), "")
+	if err := s.st.SaveRejection(context.Background(), store.Rejection{Ref: "r16", Sender: h.Sender, Summary: sum}); err != nil {
+		t.Fatal(err)
+	}
+	_, rejected := get(t, c, s.signer.RejectURL(s.srv.URL, "r16", s.now.Add(time.Hour)), "")
+	for name, page := range map[string]string{"held": held, "rejection": rejected} {
+		for _, bad := range []string{"<script", "<img", "\u202E", "\x07", "cl.unresolvable"} {
+			if strings.Contains(page, bad) {
+				t.Errorf("%s page holds %q", name, bad)
+			}
+		}
+		for _, want := range []string{"件名&lt;script&gt;", "invoice\uFFFDfdp.exe", "f&lt;script&gt;", "未確認のドメイン"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s page lacks %q", name, want)
+			}
+		}
+	}
+	if !strings.Contains(held, "一行目&lt;script&gt;") || !strings.Contains(held, "<br>二行目\uFFFD\uFFFD") {
+		t.Errorf("comment:\n%s", held)
+	}
+}
