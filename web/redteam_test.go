@@ -373,3 +373,30 @@ func TestEscapesEverything(t *testing.T) {
 		t.Errorf("comment:\n%s", held)
 	}
 }
+
+// TestNoSelfApproval: a sender who is also on the message's approver list
+// can neither open it as an approver nor approve it.
+func TestNoSelfApproval(t *testing.T) {
+	s := newSite(t)
+	h := &store.Held{Ref: "m17", State: store.StateApproval, Sender: "Boss@example.co.jp", Recipients: []string{"a@b.jp"},
+		Approvers: []string{"boss@example.co.jp", "cfo@example.co.jp"}, ExpireAt: s.now.Add(time.Hour)}
+	if err := s.st.Hold(context.Background(), h, strings.NewReader("Subject: x\r\n\r\nbody\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	c := browser(t)
+	if code, _ := get(t, c, s.link("m17", web.ApproverRole("boss@example.co.jp")), ""); code != http.StatusForbidden {
+		t.Fatalf("the sender's approver link: %d", code)
+	}
+	// With a form from the sender's own page (cookie and field valid).
+	_, page := get(t, c, s.link("m17", web.RoleSender), "")
+	tok, _ := url.Parse(s.link("m17", web.ApproverRole("boss@example.co.jp")))
+	if r := post(t, c, s.srv.URL+"/h/m17", page, "approve", "", func(f url.Values, _ *http.Request) { f.Set("t", tok.Query().Get("t")) }); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("self-approval: %d", r.StatusCode)
+	}
+	if st := s.state("m17"); st != store.StateApproval {
+		t.Fatalf("state %s", st)
+	}
+	if code, _ := get(t, c, s.link("m17", web.ApproverRole("cfo@example.co.jp")), ""); code != http.StatusOK {
+		t.Fatalf("the other approver: %d", code)
+	}
+}

@@ -357,7 +357,14 @@ func equalString(a, b string) bool {
 	return len(a) == len(b) && a != "" && hmacEqual([]byte(a), []byte(b))
 }
 
+// isApprover says whether addr may approve or reject m: one of its
+// approvers, and not its sender (approval is someone else's; the hold
+// rules leave the sender out of the list, and the page does not rely on
+// it).
 func isApprover(m *store.Held, addr string) bool {
+	if strings.EqualFold(addr, m.Sender) {
+		return false
+	}
 	for _, a := range m.Approvers {
 		if strings.EqualFold(a, addr) {
 			return true
