@@ -400,3 +400,13 @@ func TestNoSelfApproval(t *testing.T) {
 		t.Fatalf("the other approver: %d", code)
 	}
 }
+
+// TestNewServerBounds: the server NewServer returns bounds slow clients
+// and large headers.
+func TestNewServerBounds(t *testing.T) {
+	srv := web.NewServer(web.Config{}, nil)
+	if srv.ReadHeaderTimeout != 10*time.Second || srv.ReadTimeout != 30*time.Second || srv.WriteTimeout != 30*time.Second ||
+		srv.IdleTimeout != 120*time.Second || srv.MaxHeaderBytes != 16<<10 || srv.Handler == nil {
+		t.Fatalf("%+v", srv)
+	}
+}

@@ -47,9 +47,12 @@ const (
 
 type handler struct{ cfg Config }
 
-// New returns the page's handler. Run it behind NewServer's timeouts (or
-// equivalent ones): the handler bounds request bodies itself, not how
-// long a client may take.
+// New returns the page's handler. It bounds what a client sends (a form
+// body of 16 KB, a comment of 1000 characters) but not how long a client
+// takes: serve it with NewServer, or an http.Server with the same bounds —
+// ReadHeaderTimeout 10s, ReadTimeout 30s, WriteTimeout 30s, IdleTimeout
+// 120s, MaxHeaderBytes 16 KB — so that slow clients cannot hold
+// connections open.
 func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
