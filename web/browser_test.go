@@ -195,6 +195,17 @@ func TestBrowserSender(t *testing.T) {
 		t.Errorf("scripts on the page: %d, %v", n, err)
 	}
 	screenshot(t, ctx, "web-sender-ja.png")
+	// On a phone's width the page fits: nothing to scroll sideways.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2))); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 390 {
+		t.Errorf("at 390 px wide the page is %d px wide (%v)", w, err)
+	}
+	screenshot(t, ctx, "web-sender-ja-mobile.png")
+	if err := chromedp.Do(ctx, chromedp.EmulateReset()); err != nil {
+		t.Fatal(err)
+	}
 
 	if code := press(t, ctx, "今すぐ送信"); code != http.StatusOK {
 		t.Fatalf("after 今すぐ送信: %d", code)

@@ -239,7 +239,7 @@ button { font-size: 1rem; padding: .55rem 1.1rem; border-radius: 6px; border: 1p
 button.primary { background: #1f5fbf; color: #fff; border-color: #1f5fbf; }
 button.danger { background: #fff; color: #b3261e; border-color: #b3261e; }
 textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box; }
-.lang { float: right; font-size: .9rem; }
+.lang { display: block; text-align: right; font-size: .9rem; }
 .finding { border-left: 3px solid #e0a19b; padding-left: .7rem; margin: .6rem 0; }
 .small { color: #4a5263; font-size: .9rem; }
 </style>
