@@ -36,6 +36,10 @@ type Config struct {
 	OnDecision func(h *store.Held, d store.Decision, who store.Actor) []store.Notice
 	// Count counts an action and its result (metrics); may be nil.
 	Count func(action, result string)
+	// PublicURL is the address senders reach the page at (web.public_url);
+	// behind a reverse proxy that rewrites Host, a POST whose Origin is
+	// this host is the page's own.
+	PublicURL string
 }
 
 // Limits on what a client may send.
@@ -226,7 +230,7 @@ func (h *handler) decide(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !sameOrigin(r) {
+	if !sameOrigin(r, h.cfg.PublicURL) {
 		h.forbidden(w, r, a, action, "cross-site request (Origin/Referer of another site)")
 		return
 	}
@@ -344,7 +348,7 @@ func (h *handler) csrfCookie(w http.ResponseWriter, r *http.Request) string {
 // the page's Referrer-Policy is no-referrer (Fetch, "serializing a request
 // origin"), and also what a forging page with that policy sends. Then the
 // SameSite=Strict cookie and the field bound to it decide.
-func sameOrigin(r *http.Request) bool {
+func sameOrigin(r *http.Request, publicURL string) bool {
 	src := r.Header.Get("Origin")
 	if src == "" || src == "null" {
 		src = r.Header.Get("Referer")
@@ -353,7 +357,14 @@ func sameOrigin(r *http.Request) bool {
 		}
 	}
 	u, err := url.Parse(src)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	pub, err := url.Parse(publicURL)
+	return publicURL != "" && err == nil && pub.Host != "" && strings.EqualFold(u.Host, pub.Host) && strings.EqualFold(u.Scheme, pub.Scheme)
 }
 
 func equalString(a, b string) bool {

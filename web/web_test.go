@@ -260,3 +260,25 @@ func TestKeyFile(t *testing.T) {
 		t.Fatal("the key changed")
 	}
 }
+
+// Behind a reverse proxy that rewrites Host, the page's own form arrives
+// with the public address as Origin: accepted; another site still not.
+func TestOriginOfThePublicURLBehindAProxy(t *testing.T) {
+	s := newSite(t)
+	s.srv.Close()
+	s.srv = httptest.NewServer(web.New(web.Config{Store: s.st, Signer: s.signer, RetryFor: time.Hour, PublicURL: "https://sendguard.example.co.jp"}))
+	t.Cleanup(s.srv.Close)
+	s.hold("p1", store.StateConfirm, "x")
+	s.hold("p2", store.StateConfirm, "y")
+	c := browser(t)
+	_, page := get(t, c, s.link("p1", web.RoleSender), "")
+	if r := post(t, c, s.srv.URL+"/h/p1", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", "https://sendguard.example.co.jp") }); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("public origin: %d", r.StatusCode)
+	}
+	_, page = get(t, c, s.link("p2", web.RoleSender), "")
+	for _, o := range []string{"http://sendguard.example.co.jp", "https://evil.example"} {
+		if r := post(t, c, s.srv.URL+"/h/p2", page, "send", "", func(_ url.Values, req *http.Request) { req.Header.Set("Origin", o) }); r.StatusCode != http.StatusForbidden {
+			t.Errorf("origin %s: %d", o, r.StatusCode)
+		}
+	}
+}

@@ -103,7 +103,7 @@ func startHolding(f *config.File, g *gateway, tlsCert func() *tls.Certificate) (
 			tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return tlsCert(), nil }}
 		}
 		h.page = web.NewServer(web.Config{
-			Store: st, Signer: h.signer, RetryFor: rules.RetryFor(), Log: g.log, Audit: g.audit,
+			Store: st, Signer: h.signer, RetryFor: rules.RetryFor(), Log: g.log, Audit: g.audit, PublicURL: h.publicURL,
 			OnDecision: func(m *store.Held, d store.Decision, who store.Actor) []store.Notice {
 				kind := "approver"
 				if strings.EqualFold(who.Name, m.Sender) {
