@@ -37,6 +37,12 @@ func (f *File) checkExposure(add, warn func(key, format string, args ...any)) {
 			warn("admin.listen", "metrics and health are served without authentication on %s, not a loopback address", f.Admin.Listen)
 		}
 	}
+	if f.Web.Listen != "" && !isLoopbackListen(f.Web.Listen) && s.TLSCert == "" {
+		warn("web.listen", "the hold page is served over plain HTTP on %s, not a loopback address: its links carry tokens that release mail; set [server] tls_cert and tls_key (the page then serves HTTPS) or put it behind a TLS proxy", f.Web.Listen)
+	}
+	if mode, ok := fileMode(f.resolve(f.Web.KeyFile)); ok && mode&0o077 != 0 {
+		add("web.key_file", "the key that signs the page's links is readable or writable by group or others (mode %04o): chmod 600 it", mode)
+	}
 	if s.TLSKey != "" {
 		if mode, ok := fileMode(f.resolve(s.TLSKey)); ok && mode&0o077 != 0 {
 			add("server.tls_key", "the private key file is readable or writable by group or others (mode %04o): chmod 600 it", mode)

@@ -2,9 +2,11 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,12 +102,43 @@ func (f *File) checkHolding(add func(key, format string, args ...any)) {
 			add("hold", "%v", err)
 		}
 	}
+	if rules, err := hold.Compile(f.Hold); err == nil && !rules.HasApprovers() {
+		for _, key := range f.approveKeys() {
+			add(key, "approve needs someone to approve: set [[hold.approvers]] or hold.default_approvers")
+		}
+	}
 	if u := f.Web.PublicURL; u != "" {
 		p, err := url.Parse(u)
 		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 			add("web.public_url", "must be an absolute http:// or https:// URL, not %q", u)
 		}
 	}
+}
+
+// approveKeys lists the policy keys whose action is approve.
+func (f *File) approveKeys() []string {
+	var keys []string
+	for id, rc := range f.Rules {
+		if strings.EqualFold(rc.Action, "approve") {
+			keys = append(keys, "rules."+id+".action")
+		}
+	}
+	pd := f.PersonalData
+	for _, k := range []struct{ key, action string }{
+		{"personal_data.my_number.action", pd.MyNumber.Action}, {"personal_data.card.action", pd.Card.Action},
+		{"personal_data.people.action", pd.People.Action},
+	} {
+		if strings.EqualFold(k.action, "approve") {
+			keys = append(keys, k.key)
+		}
+	}
+	for i, pc := range pd.Patterns {
+		if strings.EqualFold(pc.Action, "approve") {
+			keys = append(keys, fmt.Sprintf("personal_data.patterns[%d].action", i))
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func redactDSN(dsn string) string {

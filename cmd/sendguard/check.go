@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	_ "github.com/emersion/go-message/charset"
 
+	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/mailarchive"
 	"github.com/sendguard/sendguard/policy"
 	"github.com/sendguard/sendguard/smtpfilter"
@@ -77,13 +79,19 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 		return 0, fmt.Errorf("evaluate: %w", err)
 	}
 	ref := policy.NewRef()
+	rules, err := hold.Compile(f.Hold)
+	if err != nil {
+		return 0, &exitError{code: exitConfig, err: err}
+	}
+	held := whoActs(pol, rules, env, v)
 	if *asJSON {
 		out := struct {
 			Ref      string          `json:"ref"`
 			Envelope policy.Envelope `json:"envelope"`
 			*policy.Verdict
-			Reply string `json:"reply,omitempty"`
-		}{ref, env, v, replyText(pol, v, ref)}
+			Hold  *holdInfo `json:"hold,omitempty"`
+			Reply string    `json:"reply,omitempty"`
+		}{ref, env, v, held, replyText(pol, v, ref)}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -92,11 +100,12 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 		}
 	} else {
 		printVerdict(stdout, pol, env, v, ref)
+		printHold(stdout, env, held)
 	}
 	switch v.Action {
 	case policy.Flag:
 		return exitFlag, nil
-	case policy.Hold:
+	case policy.Hold, policy.Approve:
 		return exitHold, nil
 	case policy.Reject, policy.Tempfail:
 		return exitReject, nil
@@ -125,8 +134,60 @@ func interleave(args []string) []string {
 	return append(flags, rest...)
 }
 
+// holdInfo says who must act on a message the gateway would hold.
+type holdInfo struct {
+	// By is "sender" (hold: the sender confirms), "approver" (approve)
+	// or "delay" (nobody needs to: it goes out after DelaySeconds unless
+	// the sender sends it now or cancels it).
+	By           string   `json:"by"`
+	Approvers    []string `json:"approvers,omitempty"`
+	DelaySeconds int64    `json:"delay_seconds,omitempty"`
+}
+
+// whoActs is the hold a verdict means under the [hold] rules, or nil.
+func whoActs(pol *policy.Policy, rules *hold.Rules, env policy.Envelope, v *policy.Verdict) *holdInfo {
+	switch v.Action {
+	case policy.Hold:
+		return &holdInfo{By: "sender"}
+	case policy.Approve:
+		return &holdInfo{By: "approver", Approvers: rules.Approvers(env.From)}
+	case policy.Pass, policy.Flag:
+		external := false
+		for _, r := range env.To {
+			external = external || !pol.IsInternal(r)
+		}
+		if d := rules.Delay(env.From, external); d > 0 {
+			return &holdInfo{By: "delay", DelaySeconds: int64(d.Seconds())}
+		}
+	}
+	return nil
+}
+
+func printHold(w io.Writer, env policy.Envelope, h *holdInfo) {
+	if h == nil {
+		return
+	}
+	fmt.Fprintln(w)
+	switch h.By {
+	case "sender":
+		fmt.Fprintf(w, "held: the sender (%s) must confirm it on the page (send now or cancel)\n", env.From)
+		fmt.Fprintf(w, "保留: 送信者 (%s) の確認が必要です（ページで「今すぐ送信」または「送信を取り消す」）\n", env.From)
+	case "approver":
+		list := strings.Join(h.Approvers, ", ")
+		if list == "" {
+			list = "(none configured: set [[hold.approvers]] or hold.default_approvers)"
+		}
+		fmt.Fprintf(w, "waiting for approval by: %s\n", list)
+		fmt.Fprintf(w, "承認待ち: %s の承認が必要です\n", list)
+	case "delay":
+		d := time.Duration(h.DelaySeconds) * time.Second
+		fmt.Fprintf(w, "would be delayed %s before it goes out (the sender may send now or cancel)\n", d)
+		fmt.Fprintf(w, "送信ディレイ: %s 後に送信されます（送信者は今すぐ送信・取り消しができます）\n", d)
+	}
+}
+
 func replyText(p *policy.Policy, v *policy.Verdict, ref string) string {
-	if v.Action < policy.Hold {
+	if v.Action < policy.Reject {
 		return ""
 	}
 	e := smtpfilter.Rejection(p, v, ref)
