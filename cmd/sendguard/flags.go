@@ -14,7 +14,7 @@ var errHelp = &exitError{code: 0, err: errors.New("")}
 // Usage lines of the commands (the flags follow, from the FlagSet).
 var commandUsage = map[string]string{
 	"serve":       "serve --config FILE\n\nRun the gateway. Exit status: 0 after a graceful stop, 78 for a configuration error, 70 otherwise.",
-	"check":       "check --config FILE [--from A] [--to A]... [--json] MESSAGE.eml|-\n\nDry run: print the verdict and the explanation a sender would get.\nExit status: 0 pass, 1 flag, 2 reject, 3 hold, 64 usage or the file is not a mail message, 78 configuration, 70 internal error.",
+	"check":       "check --config FILE [--from A] [--to A]... [--json] MESSAGE.eml|-\n\nDry run: print the verdict and the explanation a sender would get.\nExit status: 0 pass, 1 flag, 2 reject, 3 hold or approve (it says who must act), 64 usage or the file is not a mail message, 78 configuration, 70 internal error.",
 	"policy lint": "policy lint --config FILE\n\nValidate the configuration and policy; print every error with its line and key.\nExit status: 0 valid, 1 invalid, 64 usage, 78 the file cannot be read.",
 	"send":        "send --server HOST:PORT --from A --to A [--subject S] [--body T] [--attach FILE]... [MESSAGE.eml]\n\nSend a message and print the server's reply.\nExit status: 0 accepted, 2 refused (5xx), 75 temporary failure (4xx, no connection), 64 usage.",
 	"passwd":      "passwd\n\nRead a password on standard input and print its bcrypt hash for [[server.users]].\nExit status: 0, 64 when no password was given.",

@@ -34,7 +34,7 @@ commands:
   serve --config FILE                       run the gateway
   check --config FILE [--from A] [--to A]... [--json] MESSAGE.eml|-
                                             dry run: print the verdict and explanation
-                                            (exit 0 pass, 1 flag, 2 reject, 3 hold, 64 not a mail)
+                                            (exit 0 pass, 1 flag, 2 reject, 3 hold or approve, 64 not a mail)
   policy lint --config FILE                 validate the configuration and policy
   send --server HOST:PORT --from A --to A [--subject S] [--body T] [--attach FILE]... [MESSAGE.eml]
                                             send a message and print the server's reply
