@@ -293,3 +293,36 @@ func TestOldRejectionsArePruned(t *testing.T) {
 		t.Fatal("a recent rejection was pruned")
 	}
 }
+
+func TestMissedIncidentDeadlineIsReportedOnceAndStillSent(t *testing.T) {
+	f := newFixture(t)
+	f.sink.SetBehaviour(smtpsink.Behaviour{Mail: func(string) *smtp.SMTPError {
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "down"}
+	}})
+	ctx := context.Background()
+	if err := f.st.Enqueue(ctx, store.Notice{Kind: "incident", Recipients: []string{"security@example.co.jp"}, Message: []byte("Subject: incident\r\n\r\nx\r\n"), Deadline: f.now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	f.round()
+	if f.rec.has("notice-missed:incident") || !f.rec.has("notice-deferred:incident") {
+		t.Fatalf("events %v", f.rec.events)
+	}
+	f.advance(61 * time.Minute)
+	f.round()
+	f.round()
+	missed := 0
+	for _, e := range f.rec.events {
+		if e == "notice-missed:incident" {
+			missed++
+		}
+	}
+	if missed != 1 {
+		t.Fatalf("missed reported %d times: %v", missed, f.rec.events)
+	}
+	f.sink.SetBehaviour(smtpsink.Behaviour{})
+	f.advance(time.Hour)
+	f.round()
+	if f.sink.Count() != 1 || !f.rec.has("notice-sent:incident") {
+		t.Fatalf("a late notice is still sent: %d, %v", f.sink.Count(), f.rec.events)
+	}
+}

@@ -86,8 +86,13 @@ type IncidentConfig struct {
 	BatchDelay time.Duration
 	// Hostname is sendguard's host name (Message-ID).
 	Hostname string
-	// Send sends a notice; required.
+	// Send sends a notice; required unless Queue is set.
 	Send SendFunc
+	// Queue, when set, is used instead of Send: it hands a notice to a
+	// durable outbox (the store) that sends it, retries it and reports a
+	// missed deadline — the earliest incident's Deadline — so that a
+	// restart or an upstream outage never loses one.
+	Queue func(ctx context.Context, from string, to []string, msg []byte, deadline time.Time) error
 	// Clock defaults to the real time; Log to slog.Default(); Catalog (the
 	// articles cited) to explain.Default().
 	Clock   Clock
@@ -147,8 +152,8 @@ func NewIncidents(cfg IncidentConfig) (*Incidents, error) {
 	if err := checkHost(cfg.Hostname); err != nil {
 		errs = append(errs, err)
 	}
-	if cfg.Send == nil {
-		errs = append(errs, errors.New("incidents: no Send function"))
+	if cfg.Send == nil && cfg.Queue == nil {
+		errs = append(errs, errors.New("incidents: no Send or Queue function"))
 	}
 	delay, err := CheckBatchDelay(cfg.BatchDelay)
 	if err != nil {
@@ -355,8 +360,14 @@ func (n *Incidents) sendAll(pending []Incident, dropped int) ([]Incident, int, e
 			From: n.cfg.From, To: n.cfg.To, Hostname: n.cfg.Hostname,
 			Incidents: batch, Omitted: omitted, Date: n.clock.Now(), Seq: n.seq, Catalog: n.cfg.Catalog,
 		})
+		deadline := time.Time{}
+		for _, in := range batch {
+			if d := in.Deadline(); deadline.IsZero() || d.Before(deadline) {
+				deadline = d
+			}
+		}
 		if err == nil {
-			err = n.send(msg)
+			err = n.send(msg, deadline)
 		}
 		if err != nil {
 			return pending, dropped, err
@@ -365,15 +376,19 @@ func (n *Incidents) sendAll(pending []Incident, dropped int) ([]Incident, int, e
 		for i, in := range batch {
 			refs[i] = in.Ref
 		}
-		n.log.Info("incident notice sent", "to", n.cfg.To, "incidents", len(batch), "refs", refs, "omitted", omitted)
+		what := "incident notice sent"
+		if n.cfg.Queue != nil {
+			what = "incident notice queued in the store's outbox"
+		}
+		n.log.Info(what, "to", n.cfg.To, "incidents", len(batch), "refs", refs, "omitted", omitted, "deadline", deadline.UTC().Format(time.RFC3339))
 		pending = pending[len(batch):]
 		dropped -= omitted
 	}
 	return nil, 0, nil
 }
 
-// send calls Send with a timeout; a panic in it is an error.
-func (n *Incidents) send(msg []byte) (err error) {
+// send calls Queue or Send with a timeout; a panic in it is an error.
+func (n *Incidents) send(msg []byte, deadline time.Time) (err error) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.SendTimeout)
 	defer cancel()
 	defer func() {
@@ -381,6 +396,9 @@ func (n *Incidents) send(msg []byte) (err error) {
 			err = fmt.Errorf("send panicked: %v", p)
 		}
 	}()
+	if n.cfg.Queue != nil {
+		return n.cfg.Queue(ctx, n.cfg.From, n.cfg.To, msg, deadline)
+	}
 	return n.cfg.Send(ctx, n.cfg.From, n.cfg.To, msg)
 }
 

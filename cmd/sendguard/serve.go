@@ -64,20 +64,6 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		return srv.ActiveConnections()
 	})
 	g.audit = audit
-	if len(f.Incidents.Contacts) > 0 {
-		incidents, err := newIncidents(f, &g.upstream, logger)
-		if err != nil {
-			return &exitError{code: exitConfig, err: err}
-		}
-		g.incidents = incidents
-		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := incidents.Close(ctx); err != nil {
-				logger.Error("incident notices left unsent at shutdown", "error", err.Error())
-			}
-		}()
-	}
 	cfg, err := g.serverConfig(f)
 	if err != nil {
 		return &exitError{code: exitConfig, err: err}
@@ -93,6 +79,24 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		holding.close(ctx)
 	}()
 	cfg.Holds = holding.smtpHolds()
+	if len(f.Incidents.Contacts) > 0 {
+		// Incident notices go through the store's outbox (durable, with
+		// their 60-minute deadline); the notifier only batches them.
+		incidents, err := newIncidents(f, holding, logger)
+		if err != nil {
+			return &exitError{code: exitConfig, err: err}
+		}
+		g.incidents = incidents
+		cfg.Incidents = incidents
+		// Runs before the store closes (deferred later, so earlier).
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := incidents.Close(ctx); err != nil {
+				logger.Error("incident notices left unqueued at shutdown", "error", err.Error())
+			}
+		}()
+	}
 	srv = smtpfilter.New(cfg)
 	g.srv = srv
 	l, err := net.Listen("tcp", f.Server.Listen)
@@ -277,9 +281,10 @@ func (u *switchableUpstream) Ping(ctx context.Context) error {
 	return nil
 }
 
-// newIncidents starts the incident notifier: notices go through the
-// upstream, on connections of their own, to the security contacts.
-func newIncidents(f *config.File, up smtpfilter.Upstream, logger *slog.Logger) (*notify.Incidents, error) {
+// newIncidents starts the incident notifier: it batches incidents and
+// queues each notice in the store's outbox, from which the dispatcher
+// sends it to the security contacts (retried, its deadline watched).
+func newIncidents(f *config.File, h *holding, logger *slog.Logger) (*notify.Incidents, error) {
 	delay, err := notify.CheckBatchDelay(f.Incidents.BatchDelay.Duration)
 	if err != nil {
 		return nil, fmt.Errorf("incidents.batch_delay: %w", err)
@@ -290,8 +295,12 @@ func newIncidents(f *config.File, up smtpfilter.Upstream, logger *slog.Logger) (
 	}
 	return notify.NewIncidents(notify.IncidentConfig{
 		From: from, To: f.Incidents.Contacts, BatchDelay: delay, Hostname: f.Server.Hostname, Log: logger,
-		Send: func(ctx context.Context, from string, to []string, msg []byte) error {
-			return smtpfilter.SendVia(ctx, up, from, to, msg)
+		Queue: func(ctx context.Context, from string, to []string, msg []byte, deadline time.Time) error {
+			err := h.store.Enqueue(ctx, store.Notice{Kind: "incident", Sender: from, Recipients: to, Message: msg, Deadline: deadline})
+			if err == nil {
+				h.disp.Wake()
+			}
+			return err
 		},
 	})
 }
