@@ -3,10 +3,9 @@ package mailarchive
 import (
 	"bytes"
 	"io"
-	"mime"
 	"net/mail"
 
-	"github.com/emersion/go-message/charset"
+	"github.com/sendguard/sendguard/mailcharset"
 
 	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/policy/encryption"
@@ -149,8 +148,8 @@ func HeaderEnvelope(r io.ReaderAt) (string, []string) {
 const envelopeHeaderMax = 1 << 20
 
 // addressParser reads address lists whose display names may be RFC 2047
-// words in any charset go-message knows.
-var addressParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader}}
+// words in any charset, Japanese mailers' labels included.
+var addressParser = mail.AddressParser{WordDecoder: mailcharset.WordDecoder}
 
 // addresses returns the addresses of an address-list field value, none when
 // it does not parse.

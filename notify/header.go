@@ -2,10 +2,9 @@ package notify
 
 import (
 	"bytes"
-	"mime"
 	"strings"
 
-	"github.com/emersion/go-message/charset"
+	"github.com/sendguard/sendguard/mailcharset"
 
 	"github.com/sendguard/sendguard/mailheader"
 	"github.com/sendguard/sendguard/policy/explain"
@@ -60,7 +59,7 @@ type original struct {
 	messageID string // "<…>" when well-formed, else ""
 }
 
-var wordDecoder = &mime.WordDecoder{CharsetReader: charset.Reader}
+var wordDecoder = mailcharset.WordDecoder
 
 func originalInfo(hdr []byte) original {
 	fs := mailheader.Parse(hdr)

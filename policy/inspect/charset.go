@@ -3,84 +3,52 @@ package inspect
 import (
 	"bytes"
 	"io"
+	"mime"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/charset"
+	"github.com/sendguard/sendguard/mailcharset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
 )
 
-// Charset names that Japanese mailers write but go-message's charset package
-// does not know (checked against v0.18.2), registered lower case.
-func init() {
-	for _, n := range []string{
-		"cp932", "windows-31j", "ms932", "ms_kanji", "x-ms-cp932", "ibm-943",
-		"x-sjis", "sjis", "shift-jis", "shift_jis", "x-shift_jis", "x-shift-jis",
-		"shift_jis-2004", "shift_jisx0213", "csshiftjis", "cswindows31j",
-	} {
-		registerEncoding(n, japanese.ShiftJIS)
+// charsetReader converts a labelled text to UTF-8 (mailcharset.Reader:
+// Japanese mailers' labels included, no global state touched).
+func charsetReader(cs string, in io.Reader) (io.Reader, error) { return mailcharset.Reader(cs, in) }
+
+// wordDecoder decodes RFC 2047 encoded words with charsetReader.
+var wordDecoder = mailcharset.WordDecoder
+
+// headerText decodes the encoded words of a header field (what
+// message.Header.Text does, with the explicit charset reader): on an error
+// the raw value comes back with it.
+func headerText(h message.Header, key string) (string, error) {
+	v := h.Get(key)
+	d, err := wordDecoder.DecodeHeader(v)
+	if err != nil {
+		return v, err
 	}
-	for _, n := range []string{
-		"iso-2022-jp", "iso-2022-jp-1", "iso-2022-jp-2", "iso-2022-jp-3",
-		"iso-2022-jp-2004", "iso-2022-jp-ms", "x-iso-2022-jp", "csiso2022jp",
-		"csiso2022jp2", "jis", "x-jis",
-	} {
-		registerEncoding(n, japanese.ISO2022JP)
+	return d, nil
+}
+
+// mediaParams parses a Content-Type or Content-Disposition value and
+// decodes encoded words in its parameters (what go-message's
+// ContentType/ContentDisposition do, with the explicit charset reader).
+func mediaParams(v string) (string, map[string]string, error) {
+	if v == "" {
+		return "", map[string]string{}, nil
 	}
-	for _, n := range []string{
-		"euc-jp", "x-euc-jp", "eucjp", "x-eucjp", "euc-jis-2004", "euc-jisx0213",
-		"cseucpkdfmtjapanese", "ujis",
-	} {
-		registerEncoding(n, japanese.EUCJP)
+	f, params, err := mime.ParseMediaType(v)
+	if err != nil {
+		return v, map[string]string{}, err
 	}
-	// "Unknown" charsets hand the bytes over unchanged (for other users of
-	// go-message); this package guesses among UTF-8 and the Japanese
-	// encodings instead (guessCharsets).
-	for n := range guessCharsets {
-		if n != "" && n != "utf-8" && n != "utf8" {
-			charset.RegisterEncoding(n, encoding.Nop)
+	for k, p := range params {
+		if d, err := wordDecoder.DecodeHeader(p); err == nil {
+			params[k] = d
 		}
 	}
-	streaming := message.CharsetReader
-	message.CharsetReader = func(cs string, in io.Reader) (io.Reader, error) {
-		return wordCharsetReader(streaming, cs, in)
-	}
-}
-
-// japaneseEncodings are the charsets registered above, by lower-case name.
-var japaneseEncodings = map[string]encoding.Encoding{}
-
-func registerEncoding(name string, enc encoding.Encoding) {
-	charset.RegisterEncoding(name, enc)
-	japaneseEncodings[name] = enc
-}
-
-// maxEagerDecode is the largest input wordCharsetReader converts at once.
-const maxEagerDecode = 4096
-
-// wordCharsetReader is go-message's charset hook (message.CharsetReader,
-// which its header decoding and mail.Header's address parser use for RFC
-// 2047 words). A short input held in memory (an encoded word) in a Japanese
-// charset is converted at once and handed back as a *bytes.Reader, which
-// mime.WordDecoder copies without a buffer: the streaming reader it replaces
-// allocated 8 KB of transform buffers plus io.Copy's 32 KB for every word,
-// about 40 % of what a message cost in allocations. The text is the same:
-// the decoder is the same and sees the same whole input.
-func wordCharsetReader(streaming func(string, io.Reader) (io.Reader, error), cs string, in io.Reader) (io.Reader, error) {
-	br, ok := in.(*bytes.Reader)
-	enc := japaneseEncodings[strings.ToLower(cs)]
-	if !ok || enc == nil || br.Len() > maxEagerDecode {
-		return streaming(cs, in)
-	}
-	src := make([]byte, br.Len())
-	br.Read(src)
-	out, err := enc.NewDecoder().Bytes(src)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.NewReader(out), nil
+	return f, params, nil
 }
 
 // guessCharsets are labels that say nothing reliable: the text is decoded by
@@ -112,7 +80,7 @@ func decodeText(b []byte, cs string) string {
 		return string(b)
 	}
 	var out []byte
-	if enc := japaneseEncodings[cs]; enc != nil {
+	if enc := mailcharset.Japanese(cs); enc != nil {
 		// The whole text is here: convert it at once (what the streaming
 		// reader below gives, without its buffers).
 		var err error
@@ -120,7 +88,7 @@ func decodeText(b []byte, cs string) string {
 			return decodeGuess(b)
 		}
 	} else {
-		r, err := message.CharsetReader(cs, bytes.NewReader(b))
+		r, err := charsetReader(cs, bytes.NewReader(b))
 		if err != nil || r == nil {
 			return decodeGuess(b)
 		}

@@ -143,40 +143,6 @@ func TestGuessEncoding(t *testing.T) {
 	}
 }
 
-// The eager conversion of short inputs gives what the streaming reader
-// gives, for good and broken input in every Japanese charset.
-func TestWordCharsetReaderMatchesStreaming(t *testing.T) {
-	inputs := [][]byte{
-		[]byte("\x1b$B$3$s$K$A$O\x1b(B"),                   // ISO-2022-JP こんにちは
-		[]byte("\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd"), // Shift_JIS
-		[]byte("\xa4\xb3\xa4\xf3\xa4\xcb\xa4\xc1\xa4\xcf"), // EUC-JP
-		[]byte("\x1b$B$3$s"),                               // cut off in JIS mode
-		[]byte("\x82"),                                     // a lone lead byte
-		[]byte("\xff\xfe\x00\x80plain"),
-		[]byte(""),
-		bytes.Repeat([]byte("\x1b$B$3\x1b(B"), 800), // over maxEagerDecode: streamed
-	}
-	streaming := func(cs string, in io.Reader) (io.Reader, error) {
-		return japaneseEncodings[strings.ToLower(cs)].NewDecoder().Reader(in), nil
-	}
-	for _, cs := range []string{"iso-2022-jp", "shift_jis", "cp932", "euc-jp"} {
-		for _, in := range inputs {
-			r, err := wordCharsetReader(streaming, strings.ToUpper(cs), bytes.NewReader(in))
-			if err != nil {
-				t.Fatalf("%s %q: %v", cs, in, err)
-			}
-			got, gerr := io.ReadAll(r)
-			want, werr := io.ReadAll(japaneseEncodings[cs].NewDecoder().Reader(bytes.NewReader(in)))
-			if !bytes.Equal(got, want) || (gerr == nil) != (werr == nil) {
-				t.Errorf("%s %.40q: %q (%v), streaming %q (%v)", cs, in, got, gerr, want, werr)
-			}
-			if _, eager := r.(*bytes.Reader); eager != (len(in) <= maxEagerDecode) {
-				t.Errorf("%s, %d bytes: eager %v", cs, len(in), eager)
-			}
-		}
-	}
-}
-
 // The splitter's bulk copies give the parts line-by-line reading gives, for
 // generated bodies with boundary look-alikes, bare CR and LF, long lines,
 // missing and extra boundaries, in every read size.

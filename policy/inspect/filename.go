@@ -5,7 +5,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/mail"
 )
 
 // fileName returns the file name a recipient's mailer shows for a part with
@@ -21,16 +20,17 @@ import (
 // (CP932), else EUC-JP), then Content-Type name, then the odd
 // Content-Disposition name / Content-Type filename some mailers write.
 func fileName(h message.Header) string {
-	ah := mail.AttachmentHeader{Header: h}
-	// When Content-Disposition does not parse strictly, Filename() silently
-	// falls back to the Content-Type name: the lenient parser reads the
-	// disposition's filename instead, as mailers do.
-	cdOK := true
-	if h.Get("Content-Disposition") != "" {
-		_, _, err := h.ContentDisposition()
-		cdOK = err == nil
+	// When Content-Disposition does not parse strictly, go-message's
+	// Filename() silently falls back to the Content-Type name: the lenient
+	// parser reads the disposition's filename instead, as mailers do.
+	_, params, err := mediaParams(h.Get("Content-Disposition"))
+	cdOK := err == nil
+	name, ok := params["filename"]
+	if !ok {
+		_, params, err = mediaParams(h.Get("Content-Type"))
+		name = params["name"]
 	}
-	if name, err := ah.Filename(); cdOK && err == nil && name != "" && utf8.ValidString(name) &&
+	if cdOK && err == nil && name != "" && utf8.ValidString(name) &&
 		!strings.Contains(name, "=?") && !strings.Contains(name, "\x1b") {
 		return cleanName(name)
 	}

@@ -1,13 +1,10 @@
 package inspect
 
 import (
-	"mime"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/emersion/go-message"
 )
 
 // headerValue is a parsed Content-Type or Content-Disposition: the lower-case
@@ -178,8 +175,7 @@ func percentDecode(s string) []byte {
 // raw Shift_JIS/EUC-JP/UTF-8 bytes.
 func decodeParam(v string) string {
 	if strings.Contains(v, "=?") {
-		dec := mime.WordDecoder{CharsetReader: message.CharsetReader}
-		if s, err := dec.DecodeHeader(v); err == nil {
+		if s, err := wordDecoder.DecodeHeader(v); err == nil {
 			v = s
 		} else if s, ok := decodeWordsLoose(v); ok {
 			v = s

@@ -13,8 +13,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	netmail "net/mail"
+
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 
 	"github.com/sendguard/sendguard/policy/encryption"
 	"github.com/sendguard/sendguard/spool"
@@ -25,7 +28,7 @@ import (
 // error of r or a spool (temp file) failure, and then no Message is returned
 // (its buffers are already closed).
 //
-// The walk uses go-message's header parser (message.ReadWithOptions on each
+// The walk uses go-message's header parser (textproto.ReadHeader on each
 // part's header, read with a size bound) and its own recursion, multipart
 // splitter and transfer decoders: message.Read alone converts text/* bodies
 // to UTF-8, which would change the bytes of text attachments (a Shift_JIS
@@ -132,7 +135,7 @@ func (w *walker) message(r io.Reader, prefix string, depth int, c walkCtx) {
 	if !ok {
 		return
 	}
-	subject, err := hdr.Text("Subject")
+	subject, err := headerText(hdr, "Subject")
 	if err != nil && strings.Contains(subject, "=?") {
 		if s, ok := decodeWordsLoose(subject); ok {
 			subject = s
@@ -240,17 +243,19 @@ func (w *walker) readHeader(br *bufio.Reader, path string) (message.Header, io.R
 		}
 	}
 	raw = append(raw, "\r\n"...)
-	e, err := message.ReadWithOptions(bytes.NewReader(raw), &message.ReadOptions{MaxHeaderBytes: int64(len(raw)) + 1})
-	if e == nil {
+	// go-message's header parser only: message.ReadWithOptions would also
+	// build an Entity, decoding parameters and bodies with go-message's
+	// global charset reader (this package decodes them itself).
+	th, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
 		w.problem(path, "malformed MIME header")
-		_ = err
 		return message.Header{}, nil, false
 	}
 	var body io.Reader = br
 	if len(leftover) > 0 {
 		body = io.MultiReader(bytes.NewReader(leftover), br)
 	}
-	return e.Header, body, true
+	return message.Header{Header: th}, body, true
 }
 
 // looksLikeField reports whether line can be (part of) a header field: a
@@ -734,7 +739,7 @@ func decodeStream(in io.Reader, sample []byte, cs string) io.Reader {
 	case sevenBitCharsets[cs] && !bytes.Contains(sample, []byte{0x1b}):
 		return in
 	}
-	r, err := message.CharsetReader(cs, in)
+	r, err := charsetReader(cs, in)
 	if err != nil || r == nil {
 		return guess()
 	}
@@ -765,11 +770,11 @@ func (w *walker) addrList(h message.Header, key string) []string {
 
 // parseAddresses parses an address field's value once per walk (the
 // address lists and the display-name texts both need it).
-func (w *walker) parseAddresses(v string) ([]*mail.Address, error) {
+func (w *walker) parseAddresses(v string) ([]*netmail.Address, error) {
 	if p, ok := w.addrs[v]; ok {
 		return p.list, p.err
 	}
-	list, err := mail.ParseAddressList(v)
+	list, err := addressParser.ParseList(v)
 	if w.addrs == nil {
 		w.addrs = map[string]parsedAddrs{}
 	}
@@ -777,8 +782,11 @@ func (w *walker) parseAddresses(v string) ([]*mail.Address, error) {
 	return list, err
 }
 
+// addressParser parses address lists with the explicit charset reader.
+var addressParser = netmail.AddressParser{WordDecoder: wordDecoder}
+
 type parsedAddrs struct {
-	list []*mail.Address
+	list []*netmail.Address
 	err  error
 }
 
