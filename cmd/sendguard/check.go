@@ -33,7 +33,7 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 	var to stringList
 	fs.Var(&to, "to", "envelope recipient, repeatable (default: To, Cc and Bcc headers)")
 	asJSON := fs.Bool("json", false, "print the verdict as JSON")
-	if err := parseFlags("check", fs, interleave(args), stdout); err != nil {
+	if err := parseFlags("check", fs, interleaveFlags(args, "json"), stdout); err != nil {
 		return 0, err
 	}
 	if fs.NArg() != 1 {
@@ -111,27 +111,6 @@ func checkCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) (int, er
 		return exitReject, nil
 	}
 	return exitPass, nil
-}
-
-// interleave lets flags follow the message argument: "check MSG --json".
-func interleave(args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "-" || !strings.HasPrefix(a, "-"):
-			rest = append(rest, a)
-		case strings.Contains(a, "=") || a == "--json" || a == "-json":
-			flags = append(flags, a)
-		default:
-			flags = append(flags, a)
-			if i+1 < len(args) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-		}
-	}
-	return append(flags, rest...)
 }
 
 // holdInfo says who must act on a message the gateway would hold.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // errHelp ends a command that printed its usage because it was asked to:
@@ -19,6 +20,8 @@ var commandUsage = map[string]string{
 	"send":        "send --server HOST:PORT --from A --to A [--subject S] [--body T] [--attach FILE]... [MESSAGE.eml]\n\nSend a message and print the server's reply.\nExit status: 0 accepted, 2 refused (5xx), 75 temporary failure (4xx, no connection), 64 usage.",
 	"passwd":      "passwd\n\nRead a password on standard input and print its bcrypt hash for [[server.users]].\nExit status: 0, 64 when no password was given.",
 	"replay":      "replay --config FILE [--json] [--examples N] [--diff OTHER_CONFIG] MBOX|MAILDIR|DIR|MSG.eml...\n\nRun the policy over an archive, send nothing, print a summary per verdict and rule.\nExit status: 0, 64 usage, 78 configuration.",
+	"hold":        "hold list [--json] [--all] | show REF [--json] | release REF | cancel REF [--comment TEXT] --config FILE\n\nThe held messages in the store, while the server runs: list them (--json: one object per line), show one with its audit trail, release it (a running sendguard relays it) or cancel it.\nExit status: 0 done, 1 no such message or it no longer waits, 64 usage, 78 configuration, 70 internal error.",
+	"store check": "store check [--json] --config FILE\n\nOpen the store (applying missing schema migrations) and verify it: schema version, integrity, bodies of waiting messages, outbox deadlines.\nExit status: 0 healthy, 1 problems found, 64 usage, 78 configuration, 70 internal error.",
 	"report":      "report --since DATE [--until DATE] [--format markdown|csv] [--config FILE] AUDITLOG...|-\n\nThe periodic report (遵守事項 第9) from audit logs (.gz too).\nExit status: 0, 64 usage, 78 configuration.",
 }
 
@@ -64,4 +67,38 @@ func parseFlags(name string, fs *flag.FlagSet, args []string, stdout io.Writer) 
 		return fail(exitUsage, "")
 	}
 	return nil
+}
+
+// interleaveFlags lets flags follow the positional arguments ("show REF
+// --json"); bools names the flags that take no value.
+func interleaveFlags(args []string, bools ...string) []string {
+	isBool := func(a string) bool {
+		name := strings.TrimLeft(a, "-")
+		for _, b := range bools {
+			if name == b {
+				return true
+			}
+		}
+		return false
+	}
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i+1:]...)
+			i = len(args)
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			rest = append(rest, a)
+		case strings.Contains(a, "=") || isBool(a):
+			flags = append(flags, a)
+		default:
+			flags = append(flags, a)
+			if i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(flags, rest...)
 }

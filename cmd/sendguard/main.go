@@ -43,6 +43,9 @@ commands:
                                             run the policy over an archive, send nothing, print a summary
   report --since DATE [--until DATE] [--format markdown|csv] [--config FILE] AUDITLOG...|-
                                             periodic report from audit logs (.gz too)
+  hold list [--json] [--all] | show REF [--json] | release REF | cancel REF [--comment T] --config FILE
+                                            the held messages in the store (while the server runs)
+  store check [--json] --config FILE        verify the store's schema and contents
 
 sendguard COMMAND --help shows a command's flags and exit statuses
 (64 usage, 70 internal error, 75 try again later, 78 configuration: sysexits.h).
@@ -102,6 +105,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = replayCmd(args[1:], stdout, stderr)
 	case "report":
 		err = reportCmd(args[1:], stdin, stdout, stderr)
+	case "hold", "store":
+		cmd := holdCmd
+		if args[0] == "store" {
+			cmd = storeCmd
+		}
+		var code int
+		code, err = cmd(args[1:], stdout, stderr)
+		if err == nil {
+			return code
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

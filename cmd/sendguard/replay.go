@@ -46,7 +46,7 @@ are skipped and listed. Exit status 0: this is a report, not a verdict.
 `)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags("replay", fs, interleave(args), stdout); err != nil {
+	if err := parseFlags("replay", fs, interleaveFlags(args, "json"), stdout); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

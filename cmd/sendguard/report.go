@@ -61,7 +61,7 @@ department:VERDICT, department:incidents, incident and notes.
 `)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags("report", fs, interleave(args), stdout); err != nil {
+	if err := parseFlags("report", fs, interleaveFlags(args, "json"), stdout); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

@@ -36,7 +36,7 @@ func sendCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	insecure := fs.Bool("insecure", false, "do not verify the server's certificate")
 	user := fs.String("user", "", "AUTH PLAIN user name")
 	password := fs.String("password", "", "AUTH PLAIN password")
-	if err := parseFlags("send", fs, interleave(args), stdout); err != nil {
+	if err := parseFlags("send", fs, interleaveFlags(args, "json"), stdout); err != nil {
 		return err
 	}
 	if len(to) == 0 {
