@@ -77,23 +77,23 @@ func checkCMSDetachedSignature(b []byte) string {
 	if reason != "" {
 		return reason
 	}
-	p := &berParser{b: der}
-	root, err := p.elem(0, len(der), 0)
+	p := NewBER(bytes.NewReader(der), int64(len(der)))
+	root, err := p.Elem(0, int64(len(der)), 0)
 	if err != nil {
 		return "not a CMS structure: " + err.Error()
 	}
-	if rest := bytes.Trim(der[root.end:], " \t\r\n\x00"); len(rest) > 0 {
+	if rest := bytes.Trim(der[root.End:], " \t\r\n\x00"); len(rest) > 0 {
 		return "data after the signature"
 	}
-	kids, err := p.children(root, 0, 2)
-	if err != nil || !root.is(0, true, 16) || len(kids) != 2 || !kids[0].is(0, false, 6) || !kids[1].is(2, true, 0) {
+	kids, err := p.Children(root, 0, 2)
+	if err != nil || !root.Is(0, true, 16) || len(kids) != 2 || !kids[0].Is(0, false, 6) || !kids[1].Is(2, true, 0) {
 		return "not a CMS ContentInfo"
 	}
-	if oidString(der[kids[0].start:kids[0].stop]) != "1.2.840.113549.1.7.2" {
+	if oidString(der[kids[0].Start:kids[0].Stop]) != "1.2.840.113549.1.7.2" {
 		return "a CMS structure that is not signed data"
 	}
-	content, err := p.children(kids[1], 1, 1)
-	if err != nil || len(content) != 1 || !content[0].is(0, true, 16) {
+	content, err := p.Children(kids[1], 1, 1)
+	if err != nil || len(content) != 1 || !content[0].Is(0, true, 16) {
 		return "CMS signed data is corrupt"
 	}
 	_, carries, err := signedContent(p, content[0], maxExemptBytes)

@@ -41,11 +41,6 @@ import (
 // FormatSMIME is a CMS / PKCS #7 ContentInfo: an S/MIME .p7m file.
 const FormatSMIME Format = "smime"
 
-const (
-	berMaxDepth = 64
-	berMaxSteps = 1 << 20
-)
-
 // CMS content types, as DER OID contents.
 var (
 	oidPKCS7Prefix = []byte{0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07}             // 1.2.840.113549.1.7
@@ -69,147 +64,6 @@ var cmsAlgorithms = map[string]string{
 	"1.2.392.200011.61.1.1.1.2":  "Camellia-128-CBC",
 	"1.2.392.200011.61.1.1.1.3":  "Camellia-192-CBC",
 	"1.2.392.200011.61.1.1.1.4":  "Camellia-256-CBC",
-}
-
-var errBERCorrupt = errors.New("malformed BER")
-
-// berElem is one BER element of an in-memory encoding.
-type berElem struct {
-	class       byte
-	constructed bool
-	tag         int
-	start       int // contents
-	stop        int // end of the contents (before an end-of-contents marker)
-	end         int // end of the element
-}
-
-type berParser struct {
-	b     []byte
-	steps int
-}
-
-// elem parses the element at off, which must end by limit.
-func (p *berParser) elem(off, limit, depth int) (e berElem, err error) {
-	p.steps++
-	if p.steps > berMaxSteps || depth > berMaxDepth {
-		return e, errors.New("too deeply nested or too many elements")
-	}
-	if off >= limit {
-		return e, errBERCorrupt
-	}
-	c := p.b[off]
-	off++
-	e.class, e.constructed, e.tag = c>>6, c&0x20 != 0, int(c&0x1F)
-	if e.tag == 0x1F {
-		e.tag = 0
-		for i := 0; ; i++ {
-			if off >= limit || i > 3 {
-				return e, errBERCorrupt
-			}
-			c := p.b[off]
-			off++
-			e.tag = e.tag<<7 | int(c&0x7F)
-			if c&0x80 == 0 {
-				break
-			}
-		}
-	}
-	if off >= limit {
-		return e, errBERCorrupt
-	}
-	l := p.b[off]
-	off++
-	e.start = off
-	switch {
-	case l < 0x80:
-		e.stop = off + int(l)
-	case l == 0x80:
-		if !e.constructed {
-			return e, errBERCorrupt
-		}
-		for pos := off; ; {
-			if pos+2 > limit {
-				return e, errBERCorrupt
-			}
-			if p.b[pos] == 0 && p.b[pos+1] == 0 {
-				e.stop, e.end = pos, pos+2
-				return e, nil
-			}
-			child, err := p.elem(pos, limit, depth+1)
-			if err != nil {
-				return e, err
-			}
-			pos = child.end
-		}
-	default:
-		n := int(l & 0x7F)
-		if n > 4 || off+n > limit {
-			return e, errBERCorrupt
-		}
-		v := 0
-		for _, d := range p.b[off : off+n] {
-			v = v<<8 | int(d)
-		}
-		off += n
-		e.start, e.stop = off, off+v
-		if v < 0 || e.stop < off {
-			return e, errBERCorrupt
-		}
-	}
-	if e.stop > limit {
-		return e, errBERCorrupt
-	}
-	e.end = e.stop
-	return e, nil
-}
-
-// children lists the direct children of a constructed element (at most
-// max).
-func (p *berParser) children(e berElem, depth, max int) ([]berElem, error) {
-	if !e.constructed {
-		return nil, errBERCorrupt
-	}
-	var out []berElem
-	for pos := e.start; pos < e.stop && len(out) < max; {
-		c, err := p.elem(pos, e.stop, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-		pos = c.end
-	}
-	return out, nil
-}
-
-// octets collects the contents of a (possibly constructed) OCTET STRING,
-// up to max bytes.
-func (p *berParser) octets(e berElem, depth int, max int64, out *bytes.Buffer) error {
-	if !e.constructed {
-		if int64(out.Len()+e.stop-e.start) > max {
-			return errLimit
-		}
-		out.Write(p.b[e.start:e.stop])
-		return nil
-	}
-	kids, err := p.children(e, depth, berMaxSteps)
-	if err != nil {
-		return err
-	}
-	for _, k := range kids {
-		if k.class != 0 || k.tag != 4 {
-			return errBERCorrupt
-		}
-		if err := p.octets(k, depth+1, max, out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-var errLimit = errors.New("over the byte limit")
-
-func (e berElem) is(class byte, constructed bool, tag int) bool {
-	return e.class == class && e.constructed == constructed && e.tag == tag
 }
 
 // oidString formats DER OID contents as dotted decimal.
@@ -345,34 +199,34 @@ func (s *scanner) inspectSMIME(r io.ReaderAt, size int64, depth int) Result {
 		res.Unscannable = reason
 		return res
 	}
-	p := &berParser{b: b}
+	p := NewBER(bytes.NewReader(b), int64(len(b)))
 	corrupt := func(err error) Result {
 		res.Unscannable = "S/MIME structure is corrupt: " + err.Error()
 		return res
 	}
-	root, err := p.elem(0, len(b), 0)
+	root, err := p.Elem(0, int64(len(b)), 0)
 	if err != nil {
 		return corrupt(err)
 	}
-	if rest := bytes.Trim(b[root.end:], " \t\r\n\x00"); len(rest) > 0 {
-		res.Unscannable = fmt.Sprintf("S/MIME file has %d bytes after its end (appended data)", len(b)-root.end)
+	if rest := bytes.Trim(b[root.End:], " \t\r\n\x00"); len(rest) > 0 {
+		res.Unscannable = fmt.Sprintf("S/MIME file has %d bytes after its end (appended data)", int64(len(b))-root.End)
 		return res
 	}
-	kids, err := p.children(root, 0, 2)
+	kids, err := p.Children(root, 0, 2)
 	if err != nil {
 		return corrupt(err)
 	}
-	if !root.is(0, true, 16) || len(kids) == 0 || !kids[0].is(0, false, 6) {
+	if !root.Is(0, true, 16) || len(kids) == 0 || !kids[0].Is(0, false, 6) {
 		return corrupt(errors.New("not a ContentInfo"))
 	}
-	typ := oidString(b[kids[0].start:kids[0].stop])
-	var content []berElem
-	if len(kids) > 1 && kids[1].is(2, true, 0) {
-		if content, err = p.children(kids[1], 1, 1); err != nil {
+	typ := oidString(b[kids[0].Start:kids[0].Stop])
+	var content []BERElem
+	if len(kids) > 1 && kids[1].Is(2, true, 0) {
+		if content, err = p.Children(kids[1], 1, 1); err != nil {
 			return corrupt(err)
 		}
 	}
-	if len(content) != 1 || !content[0].is(0, true, 16) {
+	if len(content) != 1 || !content[0].Is(0, true, 16) {
 		switch typ {
 		case "1.2.840.113549.1.7.1":
 			res.Notes = append(res.Notes, "CMS data: not encrypted")
@@ -409,21 +263,21 @@ func (s *scanner) inspectSMIME(r io.ReaderAt, size int64, depth int) Result {
 // smimeEncrypted reads the EncryptedContentInfo of an enveloped-like
 // structure c: its first SEQUENCE field (before it come the version, the
 // [0] originatorInfo and SETs: recipientInfos, digestAlgorithms).
-func (s *scanner) smimeEncrypted(p *berParser, c berElem, res Result, what string) Result {
-	fields, err := p.children(c, 2, 8)
+func (s *scanner) smimeEncrypted(p *BER, c BERElem, res Result, what string) Result {
+	fields, err := p.Children(c, 2, 8)
 	if err != nil {
 		res.Unscannable = "S/MIME structure is corrupt: " + err.Error()
 		return res
 	}
 	recipients := -1
-	var eci *berElem
+	var eci *BERElem
 	for i := range fields {
 		switch f := fields[i]; {
-		case f.is(0, true, 17) && recipients < 0 && what != "CMS encryptedData":
-			if rs, err := p.children(f, 3, 1<<16); err == nil {
+		case f.Is(0, true, 17) && recipients < 0 && what != "CMS encryptedData":
+			if rs, err := p.Children(f, 3, 1<<16); err == nil {
 				recipients = len(rs)
 			}
-		case f.is(0, true, 16):
+		case f.Is(0, true, 16):
 			eci = &fields[i]
 		}
 		if eci != nil {
@@ -434,15 +288,16 @@ func (s *scanner) smimeEncrypted(p *berParser, c berElem, res Result, what strin
 		res.Unscannable = "S/MIME structure is corrupt: no encrypted content info"
 		return res
 	}
-	ec, err := p.children(*eci, 3, 3)
-	if err != nil || len(ec) < 2 || !ec[1].is(0, true, 16) {
+	ec, err := p.Children(*eci, 3, 3)
+	if err != nil || len(ec) < 2 || !ec[1].Is(0, true, 16) {
 		res.Unscannable = "S/MIME structure is corrupt: bad encrypted content info"
 		return res
 	}
-	alg, err := p.children(ec[1], 4, 1)
+	alg, err := p.Children(ec[1], 4, 1)
 	name := ""
-	if err == nil && len(alg) == 1 && alg[0].is(0, false, 6) {
-		oid := oidString(p.b[alg[0].start:alg[0].stop])
+	if err == nil && len(alg) == 1 && alg[0].Is(0, false, 6) {
+		raw, _ := p.Bytes(alg[0], 64)
+		oid := oidString(raw)
 		if name = cmsAlgorithms[oid]; name == "" {
 			name = oid
 		}
@@ -463,27 +318,27 @@ func (s *scanner) smimeEncrypted(p *berParser, c berElem, res Result, what strin
 
 // signedContent returns the encapsulated content of a SignedData c, or
 // ok false for a detached signature.
-func signedContent(p *berParser, c berElem, max int64) (content []byte, ok bool, err error) {
-	fields, err := p.children(c, 2, 3)
-	if err != nil || len(fields) < 3 || !fields[2].is(0, true, 16) {
+func signedContent(p *BER, c BERElem, max int64) (content []byte, ok bool, err error) {
+	fields, err := p.Children(c, 2, 3)
+	if err != nil || len(fields) < 3 || !fields[2].Is(0, true, 16) {
 		return nil, false, errors.New("bad SignedData")
 	}
-	encap, err := p.children(fields[2], 3, 2)
-	if err != nil || len(encap) == 0 || !encap[0].is(0, false, 6) {
+	encap, err := p.Children(fields[2], 3, 2)
+	if err != nil || len(encap) == 0 || !encap[0].Is(0, false, 6) {
 		return nil, false, errors.New("bad encapsulated content info")
 	}
 	if len(encap) < 2 {
 		return nil, false, nil
 	}
-	if !encap[1].is(2, true, 0) {
+	if !encap[1].Is(2, true, 0) {
 		return nil, false, errors.New("bad encapsulated content")
 	}
-	octets, err := p.children(encap[1], 4, 1)
-	if err != nil || len(octets) != 1 || octets[0].class != 0 || octets[0].tag != 4 {
+	octets, err := p.Children(encap[1], 4, 1)
+	if err != nil || len(octets) != 1 || octets[0].Class != 0 || octets[0].Tag != 4 {
 		return nil, false, errors.New("the encapsulated content is not an OCTET STRING")
 	}
 	var buf bytes.Buffer
-	if err := p.octets(octets[0], 5, max, &buf); err != nil {
+	if err := p.Octets(octets[0], 5, max, &buf); err != nil {
 		return nil, false, err
 	}
 	return buf.Bytes(), true, nil
@@ -493,7 +348,7 @@ const signedContentName = "(signed content)"
 
 // smimeSigned reports signed data as not encrypted and inspects its
 // content one level deeper.
-func (s *scanner) smimeSigned(p *berParser, c berElem, res Result, depth int) Result {
+func (s *scanner) smimeSigned(p *BER, c BERElem, res Result, depth int) Result {
 	res.Notes = append(res.Notes, "S/MIME signed data: signed, not encrypted")
 	content, ok, err := signedContent(p, c, s.left)
 	switch {
@@ -548,17 +403,17 @@ func SMIMESignedContent(r io.ReaderAt, size int64, lim Limits) (content []byte, 
 	if reason != "" {
 		return nil, fmt.Errorf("%w: %s", ErrUnscannable, reason)
 	}
-	p := &berParser{b: b}
-	root, err := p.elem(0, len(b), 0)
+	p := NewBER(bytes.NewReader(b), int64(len(b)))
+	root, err := p.Elem(0, int64(len(b)), 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: S/MIME structure is corrupt: %v", ErrUnscannable, err)
 	}
-	kids, err := p.children(root, 0, 2)
-	if err != nil || len(kids) != 2 || !kids[0].is(0, false, 6) || !kids[1].is(2, true, 0) ||
-		oidString(b[kids[0].start:kids[0].stop]) != "1.2.840.113549.1.7.2" {
+	kids, err := p.Children(root, 0, 2)
+	if err != nil || len(kids) != 2 || !kids[0].Is(0, false, 6) || !kids[1].Is(2, true, 0) ||
+		oidString(b[kids[0].Start:kids[0].Stop]) != "1.2.840.113549.1.7.2" {
 		return nil, fmt.Errorf("%w: not S/MIME signed data", ErrUnscannable)
 	}
-	sd, err := p.children(kids[1], 1, 1)
+	sd, err := p.Children(kids[1], 1, 1)
 	if err != nil || len(sd) != 1 {
 		return nil, fmt.Errorf("%w: S/MIME structure is corrupt", ErrUnscannable)
 	}
