@@ -19,7 +19,14 @@ as_pg() {
 
 case "${1:-start}" in
 start)
-  port=${SENDGUARD_PG_PORT:-55433}
+  port=${SENDGUARD_PG_PORT:-}
+  if [ -z "$port" ]; then
+    # The first free port from 55433 (another PostgreSQL may hold one).
+    for p in $(seq 55433 55533); do
+      if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+    done
+    [ -n "$port" ] || { echo "postgres.sh: no free port in 55433-55533" >&2; exit 1; }
+  fi
   dir=$(mktemp -d /tmp/sendguard-pg.XXXXXX)
   chmod 755 "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
@@ -37,7 +44,8 @@ start)
   echo "export SENDGUARD_TEST_POSTGRES=postgres://sendguard@127.0.0.1:$port/postgres?sslmode=disable"
   ;;
 stop)
-  dir=${SENDGUARD_PG_DIR:?SENDGUARD_PG_DIR not set}
+  dir=${SENDGUARD_PG_DIR:-}
+  [ -n "$dir" ] || exit 0
   as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
