@@ -179,9 +179,9 @@ func (n HeldNotices) notice(h *store.Held, kind, to, subject, headJA, headEN str
 		Outro: []string{"You need not reply to this mail."}}
 	for i, f := range h.Summary.Findings {
 		jaSec.Items = append(jaSec.Items, item{Heading: fmt.Sprintf("%d. %s", i+1, f.ReasonJA),
-			Fields: []fact{{"規則", f.ArticleJA}, {"参照番号", h.Ref + "（" + f.Rule + "）"}}, StepsLabel: "対応", Steps: lines(f.RemedyJA)})
+			Fields: []fact{{"規則", f.ArticleJA}, {"参照番号", h.Ref + "（" + f.Rule + "）"}}, StepsLabel: "取り消して送り直す場合の直し方", Steps: lines(f.RemedyJA)})
 		enSec.Items = append(enSec.Items, item{Heading: fmt.Sprintf("%d. %s", i+1, f.Reason),
-			Fields: []fact{{"Rule", f.Article}, {"Reference", h.Ref + " (" + f.Rule + ")"}}, StepsLabel: "What to do", Steps: lines(f.Remedy)})
+			Fields: []fact{{"Rule", f.Article}, {"Reference", h.Ref + " (" + f.Rule + ")"}}, StepsLabel: "To fix it if you cancel and send it again", Steps: lines(f.Remedy)})
 	}
 	top := senderMail{from: n.From, to: to, subject: subject, date: now, kind: kind, ref: h.Ref, hostname: n.Hostname,
 		autoSubmitted: "auto-generated"}.header()

@@ -121,7 +121,7 @@ var words = map[string]map[string]string{
 		"state":    "状態", "sender": "差出人", "subject": "件名", "withheld": "（検出内容を含むため表示しません）",
 		"recipients": "宛先", "attachments": "添付ファイル", "findings": "検出された内容", "heldAt": "保留日時",
 		"releaseAt": "送信予定", "expireAt": "期限", "ref": "参照番号", "decidedBy": "処理した人", "comment": "コメント",
-		"rule": "規則", "remedy": "対応", "protected": "暗号化済み", "unprotected": "暗号化されていません",
+		"rule": "規則", "remedy": "対応", "remedyHeld": "取り消して送り直す場合の直し方", "protected": "暗号化済み", "unprotected": "暗号化されていません",
 		"send": "今すぐ送信", "cancel": "送信を取り消す", "approve": "承認して送信", "reject": "差し戻す",
 		"commentLabel": "差出人へのコメント（差し戻す場合）", "approverNote": "承認者として表示しています",
 		"done.send": "送信しました。まもなく宛先に届けられます。", "done.cancel": "送信を取り消しました。メールは送信されません。",
@@ -147,7 +147,7 @@ var words = map[string]map[string]string{
 		"state":    "State", "sender": "Sender", "subject": "Subject", "withheld": "(withheld: it holds what was found)",
 		"recipients": "Recipients", "attachments": "Attachments", "findings": "What was found", "heldAt": "Held at",
 		"releaseAt": "Goes out at", "expireAt": "Deadline", "ref": "Reference", "decidedBy": "Decided by", "comment": "Comment",
-		"rule": "Rule", "remedy": "What to do", "protected": "encrypted", "unprotected": "not encrypted",
+		"rule": "Rule", "remedy": "What to do", "remedyHeld": "To fix it if you cancel and send it again", "protected": "encrypted", "unprotected": "not encrypted",
 		"send": "Send now", "cancel": "Cancel", "approve": "Approve and send", "reject": "Reject",
 		"commentLabel": "Comment to the sender (when rejecting)", "approverNote": "You are viewing this as an approver",
 		"done.send": "Sent. It goes out to its recipients shortly.", "done.cancel": "Cancelled. The message will not be sent.",
@@ -319,7 +319,7 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 </main>
 </body>
 </html>
-{{define "summary"}}{{$lang := .Lang}}{{with .S}}
+{{define "summary"}}{{$lang := .Lang}}{{$remedy := "remedy"}}{{if ne .S.Action "reject"}}{{$remedy = "remedyHeld"}}{{end}}{{with .S}}
 <section>
 <h2>{{t $lang "recipients"}}</h2>
 <ul id="recipients">
@@ -340,7 +340,7 @@ textarea { width: 100%; min-height: 4rem; font: inherit; box-sizing: border-box;
 <div class="finding">
 <p><b>{{pick $lang .ReasonJA .Reason}}</b></p>
 {{- with (pick $lang .ArticleJA .Article)}}<p class="small">{{t $lang "rule"}}: {{.}}</p>{{end}}
-{{- with (pick $lang .RemedyJA .Remedy)}}<p class="small">{{t $lang "remedy"}}:</p><ul class="small">{{range lines .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{- with (pick $lang .RemedyJA .Remedy)}}<p class="small">{{t $lang $remedy}}:</p><ul class="small">{{range lines .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </div>
 {{- end}}
 </div>

@@ -129,7 +129,8 @@ func TestSenderSendsNow(t *testing.T) {
 		t.Fatalf("GET %d", code)
 	}
 	for _, want := range []string{"送信者の確認待ち", "a@kokyaku-shoji.jp", "未確認のドメイン", "要注意：似たドメイン", "example.co.jp に似ています",
-		"見積書&lt;b&gt;.zip", "暗号化済み AES-256", "ファイル共有サービスへのリンク", "今すぐ送信", "送信を取り消す", "見積書&lt;script&gt;"} {
+		"見積書&lt;b&gt;.zip", "暗号化済み AES-256", "ファイル共有サービスへのリンク", "今すぐ送信", "送信を取り消す", "見積書&lt;script&gt;",
+		"取り消して送り直す場合の直し方"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
