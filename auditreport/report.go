@@ -272,10 +272,12 @@ func severity(action string) int {
 		return 2
 	case "hold":
 		return 3
-	case "reject":
+	case "approve":
 		return 4
-	case "tempfail":
+	case "reject":
 		return 5
+	case "tempfail":
+		return 6
 	}
 	return 0
 }
@@ -303,7 +305,7 @@ func (r *Report) Finish() {
 // verdictKeys are the verdicts in the order printed: the four of the policy
 // always, then any other seen.
 func (r *Report) verdictKeys() []string {
-	keys := []string{"pass", "flag", "hold", "reject"}
+	keys := []string{"pass", "flag", "hold", "approve", "reject"}
 	for _, k := range sortedKeys(r.verdicts) {
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)
@@ -383,10 +385,10 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		for _, id := range r.ruleIDs() {
 			rc := r.rules[id]
 			rows = append(rows, []string{mdEscape(id), fmt.Sprint(rc.messages),
-				fmt.Sprint(rc.actions["reject"]), fmt.Sprint(rc.actions["hold"]), fmt.Sprint(rc.actions["flag"]),
+				fmt.Sprint(rc.actions["reject"]), fmt.Sprint(rc.actions["approve"]), fmt.Sprint(rc.actions["hold"]), fmt.Sprint(rc.actions["flag"]),
 				fmt.Sprint(rc.actions["pass"]), textchart.ScaledBar(rc.messages, maxR)})
 		}
-		textchart.MarkdownTable(w, []string{"rule", "messages", "reject", "hold", "flag", "pass", ""}, "lrrrrrl", rows)
+		textchart.MarkdownTable(w, []string{"rule", "messages", "reject", "approve", "hold", "flag", "pass", ""}, "lrrrrrrl", rows)
 	}
 
 	fmt.Fprintf(w, "\n## 部署別 / Per department\n\n")
@@ -397,10 +399,10 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	}
 	for _, d := range r.departments() {
 		rows = append(rows, []string{mdEscape(d.name), fmt.Sprint(d.messages), fmt.Sprint(d.verdicts["pass"]),
-			fmt.Sprint(d.verdicts["flag"]), fmt.Sprint(d.verdicts["hold"]), fmt.Sprint(d.verdicts["reject"]), fmt.Sprint(d.incidents),
+			fmt.Sprint(d.verdicts["flag"]), fmt.Sprint(d.verdicts["hold"]), fmt.Sprint(d.verdicts["approve"]), fmt.Sprint(d.verdicts["reject"]), fmt.Sprint(d.incidents),
 			textchart.ScaledBar(d.messages, maxD)})
 	}
-	textchart.MarkdownTable(w, []string{"department", "messages", "pass", "flag", "hold", "reject", "incidents", ""}, "lrrrrrrl", rows)
+	textchart.MarkdownTable(w, []string{"department", "messages", "pass", "flag", "hold", "approve", "reject", "incidents", ""}, "lrrrrrrrl", rows)
 
 	fmt.Fprintf(w, "\n## インシデント / Incidents\n\n")
 	fmt.Fprintf(w, "対象ルール / rules: %s\n\n", strings.Join(r.opts.IncidentRules, ", "))

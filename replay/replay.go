@@ -151,7 +151,7 @@ type Change struct {
 }
 
 func verdictCounts() map[string]int {
-	return map[string]int{"pass": 0, "flag": 0, "hold": 0, "reject": 0}
+	return map[string]int{"pass": 0, "flag": 0, "hold": 0, "approve": 0, "reject": 0}
 }
 
 // outcome is what a worker found about one message: only what the
@@ -462,7 +462,7 @@ func topCounts(m map[string]int, n int) []Count {
 	return out
 }
 
-var verdictOrder = []string{"pass", "flag", "hold", "reject"}
+var verdictOrder = []string{"pass", "flag", "hold", "approve", "reject"}
 
 func WriteText(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "replay: %s, %d evaluated (%.1fs)\n", plural(s.Messages, "message"), s.Evaluated, float64(s.ElapsedMS)/1000)
@@ -489,10 +489,10 @@ func WriteText(w io.Writer, s *Summary) {
 
 	if len(s.Rules) > 0 {
 		fmt.Fprintf(w, "\nrules:\n")
-		rows = [][]string{{"rule", "messages", "reject", "hold", "flag", "pass"}}
+		rows = [][]string{{"rule", "messages", "reject", "approve", "hold", "flag", "pass"}}
 		for _, r := range s.Rules {
 			rows = append(rows, []string{r.Rule, fmt.Sprint(r.Messages),
-				fmt.Sprint(r.Actions["reject"]), fmt.Sprint(r.Actions["hold"]), fmt.Sprint(r.Actions["flag"]), fmt.Sprint(r.Actions["pass"])})
+				fmt.Sprint(r.Actions["reject"]), fmt.Sprint(r.Actions["approve"]), fmt.Sprint(r.Actions["hold"]), fmt.Sprint(r.Actions["flag"]), fmt.Sprint(r.Actions["pass"])})
 		}
 		writeColumns(w, "  ", rows, 1)
 	} else {

@@ -228,7 +228,7 @@ func TestReplayJSON(t *testing.T) {
 		t.Errorf("messages %d, evaluated %d, too large %d, unreadable %d, errors %d",
 			s.Messages, s.Evaluated, s.SkippedTooLarge, s.Unreadable, s.Errors)
 	}
-	wantVerdicts := map[string]int{"pass": 5, "flag": 0, "hold": 0, "reject": 5}
+	wantVerdicts := map[string]int{"pass": 5, "flag": 0, "hold": 0, "approve": 0, "reject": 5}
 	if !mapsEqual(s.Verdicts, wantVerdicts) {
 		t.Errorf("verdicts %v, want %v", s.Verdicts, wantVerdicts)
 	}
@@ -315,7 +315,7 @@ func TestReplayText(t *testing.T) {
 		`(?m)^  pass\s+5$`,
 		`(?m)^  reject\s+5$`,
 		`(?m)^  not evaluated: 1 over max_message_bytes \(200000\), 0 unreadable, 0 not a mail, 0 evaluation errors`,
-		`(?m)^  attachment-unencrypted\s+4\s+4\s+0\s+0\s+0$`,
+		`(?m)^  attachment-unencrypted\s+4\s+4\s+0\s+0\s+0\s+0$`,
 		`(?m)^\[attachment-unencrypted\] 4 messages$`,
 		`(?m)^\s+2  alice@example\.co\.jp$`,
 		`(?m)^\s+1  vendor\.example\.net$`,
@@ -344,7 +344,7 @@ func TestReplayDiff(t *testing.T) {
 	if d.Changed != 4 || !slices.Equal(d.Transitions, []replay.Transition{{From: "reject", To: "flag", Count: 4}}) {
 		t.Errorf("changed %d, transitions %+v", d.Changed, d.Transitions)
 	}
-	wantVerdicts := map[string]int{"pass": 5, "flag": 4, "hold": 0, "reject": 1}
+	wantVerdicts := map[string]int{"pass": 5, "flag": 4, "hold": 0, "approve": 0, "reject": 1}
 	if !mapsEqual(d.Verdicts, wantVerdicts) {
 		t.Errorf("verdicts under the other config %v, want %v", d.Verdicts, wantVerdicts)
 	}

@@ -94,7 +94,7 @@ func TestReportGolden(t *testing.T) {
 	}
 	for _, want := range []string{
 		`(?m)^\| 2026-11-06 09:30:00 \| inperiod0005 \| suzuki@sales\.example\.co\.jp +\| 営業部 +\| password-in-body +\| reject +\| パスワード: (\\\*){8} +\|$`,
-		`(?m)^\| 営業部 +\| +6 \| +2 \| +1 \| +0 \| +2 \| +1 \| █{20} \|$`,
+		`(?m)^\| 営業部 +\| +6 \| +2 \| +1 \| +0 \| +0 \| +2 \| +1 \| █{20} \|$`,
 		`(?m)^\| 経理部 +\| +2 \| .* \| ██████▋ +\|$`,
 		`mail\\\|inator\\<b\\>\.example`,
 	} {
