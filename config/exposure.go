@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 )
 
 // Widest allowed_networks entries accepted on a listener other than
@@ -39,6 +40,11 @@ func (f *File) checkExposure(add, warn func(key, format string, args ...any)) {
 	}
 	if f.Web.Listen != "" && !isLoopbackListen(f.Web.Listen) && s.TLSCert == "" {
 		warn("web.listen", "the hold page is served over plain HTTP on %s, not a loopback address: its links carry tokens that release mail; set [server] tls_cert and tls_key (the page then serves HTTPS) or put it behind a TLS proxy", f.Web.Listen)
+	}
+	if p, ok := strings.CutPrefix(f.StoreDSN(), "sqlite:"); ok {
+		if mode, ok := fileMode(p); ok && mode&0o077 != 0 {
+			add("store.dsn", "the store file %s holds held messages and is readable or writable by group or others (mode %04o): chmod 600 it (and its -wal and -shm files)", p, mode)
+		}
 	}
 	if mode, ok := fileMode(f.resolve(f.Web.KeyFile)); ok && mode&0o077 != 0 {
 		add("web.key_file", "the key that signs the page's links is readable or writable by group or others (mode %04o): chmod 600 it", mode)

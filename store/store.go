@@ -117,6 +117,13 @@ func openSQLite(path string) (*sql.DB, error) {
 			return nil, err
 		}
 	}
+	// The file holds held messages' bodies: create it readable by its
+	// owner only (SQLite gives its -wal and -shm files the same mode).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	// WAL lets readers (the page, the CLI) run beside the writer;
 	// synchronous(FULL) makes a commit durable before it returns, which is
 	// what the 250 for a held message promises; busy_timeout lets the CLI

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -373,5 +375,26 @@ func TestOpenRefusesUnknownDSN(t *testing.T) {
 	_, err := store.Open(context.Background(), "mysql://root:secret@db/x", store.Options{})
 	if err == nil || bytes.Contains([]byte(err.Error()), []byte("secret")) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestSQLiteFileIsPrivate(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "s.db")
+	s, err := store.Open(context.Background(), "sqlite:"+p, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Hold(context.Background(), &store.Held{Ref: "r", State: store.StateConfirm}, strings.NewReader("body"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{p, p + "-wal", p + "-shm"} {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s mode %04o: others can read held messages", f, st.Mode().Perm())
+		}
 	}
 }

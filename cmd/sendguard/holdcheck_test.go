@@ -95,3 +95,20 @@ func TestLintHoldSettings(t *testing.T) {
 		t.Errorf("store/hold: exit %d\n%s", code, out)
 	}
 }
+
+func TestLintRefusesAReadableStore(t *testing.T) {
+	cfg := writeConfig(t, "")
+	db := filepath.Join(filepath.Dir(cfg), "sendguard.db")
+	if err := os.WriteFile(db, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(db, 0o644)
+	code, out, _ := runCmd(t, "", "policy", "lint", "--config", cfg)
+	if code == 0 || !strings.Contains(out, "store.dsn: the store file") || !strings.Contains(out, "chmod 600") {
+		t.Errorf("readable store: exit %d\n%s", code, out)
+	}
+	os.Chmod(db, 0o600)
+	if code, out, _ = runCmd(t, "", "policy", "lint", "--config", cfg); code != 0 {
+		t.Errorf("private store: exit %d\n%s", code, out)
+	}
+}
