@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -58,7 +59,7 @@ func (f *File) checkExposure(add, warn func(key, format string, args ...any)) {
 		path, key string
 		secrets   bool
 	}{
-		{f.Path, "", len(s.Users) > 0 || f.Upstream.Password != ""},
+		{f.Path, "", len(s.Users) > 0 || f.Upstream.Password != "" || dsnHasPassword(f.Store.DSN)},
 		{f.PolicyPath, "policy.file", false},
 	} {
 		if file.path == "" || file.path == f.Path && file.key != "" {
@@ -73,10 +74,14 @@ func (f *File) checkExposure(add, warn func(key, format string, args ...any)) {
 			add(file.key, "%s is writable by anyone (mode %04o): anybody on the host can change the policy; chmod o-w it", file.path, mode)
 		case file.secrets && mode&0o044 != 0:
 			key := "server.users"
-			if len(s.Users) == 0 {
+			switch {
+			case len(s.Users) > 0:
+			case f.Upstream.Password != "":
 				key = "upstream.password"
+			default:
+				key = "store.dsn"
 			}
-			add(key, "%s holds password hashes or an upstream password and is readable by group or others (mode %04o): chmod 600 it, owned by the user the service runs as", file.path, mode)
+			add(key, "%s holds password hashes, an upstream password or a database password and is readable by group or others (mode %04o): chmod 600 it, owned by the user the service runs as", file.path, mode)
 		}
 	}
 }
@@ -101,4 +106,14 @@ func isLoopbackListen(addr string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// dsnHasPassword reports a database DSN with a password in it.
+func dsnHasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok
 }

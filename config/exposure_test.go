@@ -119,3 +119,20 @@ func TestExposureIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestStorePasswordInAReadableConfig(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(p, []byte("[upstream]\naddress = \"capture:./c\"\n[store]\ndsn = \"postgres://sendguard:s3cret@db.example.co.jp/sendguard\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(p, 0o644)
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "store.dsn:") || !strings.Contains(err.Error(), "a database password") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err %v", err)
+	}
+	os.Chmod(p, 0o600)
+	if _, err := Load(p); err != nil {
+		t.Fatal(err)
+	}
+}
