@@ -217,7 +217,11 @@ func (s *smtpConn) Data(r io.Reader) (string, error) {
 		return "", err
 	}
 	if _, err := spool.Copy(w, r); err != nil {
-		w.Close()
+		// Never end a message whose source failed with the final dot: the
+		// upstream would deliver the part sent so far, and the retry the
+		// whole message again. Dropping the connection mid-DATA makes the
+		// upstream discard it (rfc/5321 section 4.1.1.4).
+		s.c.Close()
 		return "", fmt.Errorf("send DATA to upstream: %w", err)
 	}
 	resp, err := w.CloseWithResponse()
