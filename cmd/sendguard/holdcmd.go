@@ -15,6 +15,7 @@ import (
 	"github.com/sendguard/sendguard/config"
 	"github.com/sendguard/sendguard/hold"
 	"github.com/sendguard/sendguard/notify"
+	"github.com/sendguard/sendguard/policy/explain"
 	"github.com/sendguard/sendguard/store"
 )
 
@@ -158,9 +159,9 @@ func holdList(ctx context.Context, st *store.Store, all, asJSON bool, stdout io.
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REF\tSTATE\tHELD AT\tSENDER\tRECIPIENTS\tRULES\tWAITS UNTIL")
 	for _, h := range list {
-		rcpts := strings.Join(h.Recipients, ",")
+		rcpts := termList(h.Recipients, ",")
 		if len(h.Recipients) > 1 {
-			rcpts = fmt.Sprintf("%s (+%d)", h.Recipients[0], len(h.Recipients)-1)
+			rcpts = fmt.Sprintf("%s (+%d)", term(h.Recipients[0]), len(h.Recipients)-1)
 		}
 		until := ""
 		switch {
@@ -169,9 +170,23 @@ func holdList(ctx context.Context, st *store.Store, all, asJSON bool, stdout io.
 		case h.State.Waiting():
 			until = localTime(h.ExpireAt) + " (expires)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Ref, h.State, localTime(h.HeldAt), h.Sender, rcpts, strings.Join(h.Rules, ","), until)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(h.Ref), h.State, localTime(h.HeldAt), term(h.Sender), rcpts, termList(h.Rules, ","), until)
 	}
 	return 0, tw.Flush()
+}
+
+// term makes a stored value safe to print on an operator's terminal: what
+// a sender controls (attachment names, a comment, an upstream's reply)
+// must not carry escape sequences that rewrite the screen, nor line breaks
+// that forge lines of the output. --json escapes them instead.
+func term(s string) string { return explain.CleanText(s, 2000) }
+
+func termList(l []string, sep string) string {
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = term(s)
+	}
+	return strings.Join(out, sep)
 }
 
 func localTime(t time.Time) string {
@@ -202,29 +217,29 @@ func holdShow(ctx context.Context, st *store.Store, ref string, asJSON bool, std
 		return 0, enc.Encode(j)
 	}
 	w := stdout
-	fmt.Fprintf(w, "ref:        %s\nstate:      %s\nsender:     %s\nrecipients:\n", h.Ref, h.State, h.Sender)
+	fmt.Fprintf(w, "ref:        %s\nstate:      %s\nsender:     %s\nrecipients:\n", term(h.Ref), h.State, term(h.Sender))
 	for _, r := range h.Summary.Recipients {
 		note := r.Class
 		if r.Resembles != "" {
-			note += ", resembles " + r.Resembles
+			note += ", resembles " + term(r.Resembles)
 		}
-		fmt.Fprintf(w, "  %s (%s)\n", r.Address, note)
+		fmt.Fprintf(w, "  %s (%s)\n", term(r.Address), term(note))
 	}
 	if len(h.Summary.Recipients) == 0 {
 		for _, r := range h.Recipients {
-			fmt.Fprintf(w, "  %s\n", r)
+			fmt.Fprintf(w, "  %s\n", term(r))
 		}
 	}
-	subject := h.Summary.Subject
+	subject := term(h.Summary.Subject)
 	if h.Summary.SubjectWithheld {
 		subject = "(withheld: it holds what was found)"
 	}
-	fmt.Fprintf(w, "subject:    %s\nsize:       %d bytes\nrules:      %s\n", subject, h.Size, strings.Join(h.Rules, ", "))
+	fmt.Fprintf(w, "subject:    %s\nsize:       %d bytes\nrules:      %s\n", subject, h.Size, termList(h.Rules, ", "))
 	if len(h.FlagRules) > 0 {
-		fmt.Fprintf(w, "flags:      %s\n", strings.Join(h.FlagRules, ", "))
+		fmt.Fprintf(w, "flags:      %s\n", termList(h.FlagRules, ", "))
 	}
 	if len(h.Approvers) > 0 {
-		fmt.Fprintf(w, "approvers:  %s\n", strings.Join(h.Approvers, ", "))
+		fmt.Fprintf(w, "approvers:  %s\n", termList(h.Approvers, ", "))
 	}
 	fmt.Fprintf(w, "held at:    %s\n", localTime(h.HeldAt))
 	if !h.ReleaseAt.IsZero() {
@@ -234,13 +249,13 @@ func holdShow(ctx context.Context, st *store.Store, ref string, asJSON bool, std
 		fmt.Fprintf(w, "expires:    %s\n", localTime(h.ExpireAt))
 	}
 	if h.DecidedBy != "" {
-		fmt.Fprintf(w, "decided by: %s %s at %s\n", h.DecidedBy, h.DecidedFrom, localTime(h.DecidedAt))
+		fmt.Fprintf(w, "decided by: %s %s at %s\n", term(h.DecidedBy), term(h.DecidedFrom), localTime(h.DecidedAt))
 	}
 	if h.Comment != "" {
-		fmt.Fprintf(w, "comment:    %s\n", h.Comment)
+		fmt.Fprintf(w, "comment:    %s\n", term(h.Comment))
 	}
 	if h.LastError != "" {
-		fmt.Fprintf(w, "last error: %s (attempts %d)\n", h.LastError, h.Attempts)
+		fmt.Fprintf(w, "last error: %s (attempts %d)\n", term(h.LastError), h.Attempts)
 	}
 	if len(h.Summary.Attachments) > 0 {
 		fmt.Fprintln(w, "attachments:")
@@ -248,19 +263,20 @@ func holdShow(ctx context.Context, st *store.Store, ref string, asJSON bool, std
 			state := "not protected"
 			switch {
 			case a.Protected:
-				state = "protected (" + a.Method + ")"
+				state = "protected (" + term(a.Method) + ")"
 			case a.Note != "":
-				state = a.Note
+				state = term(a.Note)
 			}
-			fmt.Fprintf(w, "  %s [%s, %d bytes] %s\n", a.Name, a.Format, a.Size, state)
+			fmt.Fprintf(w, "  %s [%s, %d bytes] %s\n", term(a.Name), term(a.Format), a.Size, state)
 		}
 	}
 	for _, fd := range h.Summary.Findings {
-		fmt.Fprintf(w, "\n[%s] %s: %s\n  %s\n  （%s）\n  %s\n  (%s)\n", fd.Rule, fd.Action, fd.Evidence, fd.ReasonJA, fd.ArticleJA, fd.Reason, fd.Article)
+		fmt.Fprintf(w, "\n[%s] %s: %s\n  %s\n  （%s）\n  %s\n  (%s)\n", term(fd.Rule), term(fd.Action), term(fd.Evidence),
+			term(fd.ReasonJA), term(fd.ArticleJA), term(fd.Reason), term(fd.Article))
 	}
 	fmt.Fprintln(w, "\naudit trail:")
 	for _, e := range trail {
-		fmt.Fprintf(w, "  %s  %-9s %s %s %s\n", localTime(e.At), e.Event, e.Actor, e.IP, e.Detail)
+		fmt.Fprintf(w, "  %s  %-9s %s %s %s\n", localTime(e.At), term(e.Event), term(e.Actor), term(e.IP), term(e.Detail))
 	}
 	return 0, nil
 }
@@ -290,7 +306,7 @@ func holdDecide(ctx context.Context, f *config.File, st *store.Store, ref string
 		}
 		msg := fmt.Sprintf("ref %s is no longer waiting: %s", ref, now.State)
 		if now.DecidedBy != "" {
-			msg += fmt.Sprintf(" (by %s at %s)", now.DecidedBy, localTime(now.DecidedAt))
+			msg += fmt.Sprintf(" (by %s at %s)", term(now.DecidedBy), localTime(now.DecidedAt))
 		}
 		return 0, fail(1, "%s", msg)
 	case err != nil:
