@@ -245,11 +245,28 @@ func TestInspectOddEntries(t *testing.T) {
 		}
 	})
 	t.Run("PKWARE strong encryption entry", func(t *testing.T) {
-		h, data := zipCryptoLooking("s", 20)
-		h.flags |= flagStrong
+		// A decryption header (APPNOTE 7.2.4): IV size 16, IV, size,
+		// format 3, AES-256 (0x6610), 256 bits, flags, then ciphertext.
+		dh := []byte{16, 0}
+		dh = append(dh, bytes.Repeat([]byte{0xa7}, 16)...)
+		dh = append(dh, 0x20, 0, 0, 0, 3, 0, 0x10, 0x66, 0, 1, 1, 0, 0, 0)
+		data := append(dh, bytes.Repeat([]byte{0x5a, 0xc3, 0x11, 0x8e}, 8)...)
+		h := rawHeader{name: "s", flags: flagEncrypted | flagStrong, crc: 0x12345678, csize: uint32(len(data)), usize: 20}
 		res := inspectBytes(buildZip(same(h, data)), Limits{})
 		if !res.Protected || res.Method != "PKWARE strong encryption" {
 			t.Errorf("%+v", res)
+		}
+		// The flags without a decryption header are no encryption.
+		fake, fakeData := zipCryptoLooking("s", 20)
+		fake.flags |= flagStrong
+		if res := inspectBytes(buildZip(same(fake, fakeData)), Limits{}); res.Protected || res.Unscannable == "" {
+			t.Errorf("strong flag without a decryption header: %+v", res)
+		}
+		// Nor over the plaintext itself.
+		plainText := []byte("name,phone\nyamada,090\n")
+		ph := rawHeader{name: "p.csv", flags: flagEncrypted | flagStrong, crc: crc32.ChecksumIEEE(plainText), csize: uint32(len(plainText)), usize: uint32(len(plainText))}
+		if res := inspectBytes(buildZip(same(ph, plainText)), Limits{}); res.Protected {
+			t.Errorf("strong flag over plaintext judged protected: %+v", res)
 		}
 		if _, _, err := ZipPasswordOpens(bytes.NewReader(buildZip(same(h, data))), int64(len(buildZip(same(h, data)))), "x", Limits{}); err == nil {
 			t.Error("ZipPasswordOpens on strong encryption: no error")

@@ -2,6 +2,7 @@ package encryption
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -49,6 +50,8 @@ func (s *scanner) verifyEncryption(r io.ReaderAt, size int64, zf zipFile) (plain
 		header = 12
 	case encAES:
 		header, trailer = int64(aesKeyLen(zf.enc.strength)/2)+2, 10
+	case encStrong:
+		return s.strongClaim(r, size, zf)
 	default:
 		return false, ""
 	}
@@ -84,6 +87,72 @@ func (s *scanner) verifyEncryption(r io.ReaderAt, size int64, zf zipFile) (plain
 			}
 		}
 		br.Reset(nil)
+	}
+	return false, ""
+}
+
+// strongAlgorithms are the AlgIDs of APPNOTE 7.2.3.2 (PKWARE strong
+// encryption).
+var strongAlgorithms = map[uint16]bool{
+	0x6601: true, 0x6603: true, 0x6609: true, 0x660E: true, 0x660F: true, 0x6610: true,
+	0x6702: true, 0x6720: true, 0x6721: true, 0x6801: true,
+}
+
+// strongClaim checks a PKWARE strong encryption claim (flag bits 0 and 6):
+// the data must start with a Decryption Header (APPNOTE 7.2.4: IV size and
+// IV, size, format 3, a known algorithm), and must not be the entry's
+// plaintext, stored or deflated, at its start or after a 12-byte header.
+func (s *scanner) strongClaim(r io.ReaderAt, size int64, zf zipFile) (plain bool, problem string) {
+	csize, usize := int64(zf.cd.csize), int64(zf.cd.usize)
+	dataOff := zf.loc.dataOff
+	for _, off := range []int64{0, 12} {
+		if off > csize {
+			continue
+		}
+		if csize-off == usize && usize > 0 {
+			match, err := s.crcMatches(r, size, dataOff+off, usize, zf.cd.crc)
+			if err != "" {
+				return false, err
+			}
+			if match {
+				return true, ""
+			}
+		}
+		if zf.enc.method == methodDeflate {
+			br := claimReaders.Get().(*bufio.Reader)
+			src := &chargedReader{r: io.NewSectionReader(r, dataOff+off, csize-off), s: s}
+			br.Reset(src)
+			inflated := inflatesTo(br, usize, zf.cd.crc, true)
+			br.Reset(nil)
+			claimReaders.Put(br)
+			if inflated {
+				return true, ""
+			}
+			if src.over {
+				return false, fmt.Sprintf("exceeds the %d-byte limit", s.lim.MaxBytes)
+			}
+		}
+	}
+	n := min(csize, 64)
+	if !s.charge(n) {
+		return false, fmt.Sprintf("exceeds the %d-byte limit", s.lim.MaxBytes)
+	}
+	h, err := readAt(r, size, dataOff, n)
+	if err != nil {
+		return false, "data unreadable: " + err.Error()
+	}
+	bad := "claims PKWARE strong encryption but its data does not start with a decryption header"
+	if len(h) < 2 {
+		return false, bad
+	}
+	iv := int(binary.LittleEndian.Uint16(h))
+	p := 2 + iv
+	if iv < 8 || iv > 32 || len(h) < p+10 {
+		return false, bad
+	}
+	format, alg := binary.LittleEndian.Uint16(h[p+4:]), binary.LittleEndian.Uint16(h[p+6:])
+	if format != 3 || !strongAlgorithms[alg] {
+		return false, bad
 	}
 	return false, ""
 }
