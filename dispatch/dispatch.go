@@ -73,6 +73,11 @@ type Config struct {
 	// KeepRejections is how long the explanations of rejected messages
 	// are kept (their links' lifetime); 0 keeps them.
 	KeepRejections time.Duration
+	// NoticeGiveUp ends the retries of a notice that is only ever
+	// deferred (default 5 days, the queue lifetime rfc/5321 section
+	// 4.5.4.1 suggests): it is recorded as refused and logged at ERROR,
+	// so the outbox does not grow with notices nobody will take.
+	NoticeGiveUp time.Duration
 }
 
 // Dispatcher works the queues until its context ends.
@@ -100,6 +105,9 @@ func New(cfg Config) *Dispatcher {
 	}
 	if cfg.RetryMax <= 0 {
 		cfg.RetryMax = 30 * time.Minute
+	}
+	if cfg.NoticeGiveUp <= 0 {
+		cfg.NoticeGiveUp = 5 * 24 * time.Hour
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -322,6 +330,11 @@ func (d *Dispatcher) notices(ctx context.Context) {
 			event, err = "sent", d.cfg.Store.NoticeSent(ctx, n.ID)
 		case d.cfg.Permanent(err):
 			event, detail = "refused", err.Error()
+			err = d.cfg.Store.NoticeRefused(ctx, n.ID, detail)
+		case !n.CreatedAt.IsZero() && d.cfg.Now().Sub(n.CreatedAt) >= d.cfg.NoticeGiveUp:
+			event, detail = "refused", fmt.Sprintf("retries ran out after %s; last error: %s", d.cfg.NoticeGiveUp, err.Error())
+			d.cfg.Log.Error("a notice was deferred until its retries ran out; it is not sent", "kind", n.Kind, "ref", n.Ref,
+				"attempts", n.Attempts, "error", err.Error())
 			err = d.cfg.Store.NoticeRefused(ctx, n.ID, detail)
 		default:
 			event, detail = "deferred", err.Error()

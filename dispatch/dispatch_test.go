@@ -326,3 +326,29 @@ func TestMissedIncidentDeadlineIsReportedOnceAndStillSent(t *testing.T) {
 		t.Fatalf("a late notice is still sent: %d, %v", f.sink.Count(), f.rec.events)
 	}
 }
+
+// A notice whose recipient's server only ever defers it (a full mailbox,
+// an upstream that refuses the notices' sender with 4xx) is not retried
+// for ever: after NoticeGiveUp (default 5 days, rfc/5321 section 4.5.4.1)
+// it ends as refused, so the outbox's pending list stays bounded.
+func TestNoticeRetriesEnd(t *testing.T) {
+	f := newFixture(t)
+	f.sink.SetBehaviour(smtpsink.Behaviour{Mail: func(string) *smtp.SMTPError {
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "mailbox full"}
+	}})
+	ctx := context.Background()
+	if err := f.st.Enqueue(ctx, store.Notice{Kind: "sender-held", Ref: "n1", Recipients: []string{"tanaka@example.co.jp"}, Message: []byte("Subject: held\r\n\r\nx\r\n")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 * 24 * 2 {
+		f.round()
+		f.advance(30 * time.Minute)
+	}
+	f.round()
+	if p, _ := f.st.PendingNotices(ctx); len(p) != 0 {
+		t.Fatalf("still pending after 6 days of 4xx: %+v", p)
+	}
+	if !f.rec.has("notice-refused:sender-held") {
+		t.Fatalf("events %v", f.rec.events[len(f.rec.events)-3:])
+	}
+}
