@@ -7,6 +7,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -181,7 +182,11 @@ func (d *Dispatcher) Once(ctx context.Context, slots chan struct{}, wg *sync.Wai
 
 // relay delivers one claimed message and records the outcome.
 func (d *Dispatcher) relay(ctx context.Context, h *store.Held) {
-	body, err := d.cfg.Store.Body(ctx, h.Ref)
+	// rctx ends when the lease is lost to another replica: the body
+	// stops, and the delivery is dropped before its final dot.
+	rctx, abandon := context.WithCancel(ctx)
+	defer abandon()
+	body, err := d.cfg.Store.Body(rctx, h.Ref)
 	if err != nil {
 		d.cfg.Log.Error("store: a released message has no body", "ref", h.Ref, "error", err.Error())
 		d.fail(ctx, h, "the stored message could not be read: "+err.Error())
@@ -200,16 +205,25 @@ func (d *Dispatcher) relay(ctx context.Context, h *store.Held) {
 			case <-stop:
 				return
 			case <-t.C:
-				if err := d.cfg.Store.Renew(ctx, h.Ref, d.cfg.Lease); err != nil {
+				err := d.cfg.Store.Renew(ctx, h.Ref, d.cfg.Lease)
+				if errors.Is(err, store.ErrLeaseLost) {
+					d.cfg.Log.Error("store: another replica took over a message being relayed; this relay is abandoned", "ref", h.Ref)
+					abandon()
+					return
+				}
+				if err != nil {
 					d.cfg.Log.Warn("store: lease renewal failed", "ref", h.Ref, "error", err.Error())
 				}
 			}
 		}
 	}()
 	msg := io.MultiReader(strings.NewReader(h.Trace+VerdictHeader(h)), body)
-	res, err := d.cfg.Deliver(ctx, h.Sender, h.Recipients, msg)
+	res, err := d.cfg.Deliver(rctx, h.Sender, h.Recipients, msg)
 	close(stop)
 	<-renewed
+	if err != nil && rctx.Err() != nil {
+		return // the lease was lost: the new owner records the outcome
+	}
 	switch {
 	case err == nil:
 		if err := d.cfg.Store.Relayed(ctx, h.Ref, res.Reply); err != nil {
