@@ -258,6 +258,15 @@ func restartOnlyChanges(old, new *config.File) []string {
 		old.Incidents.BatchDelay != new.Incidents.BatchDelay {
 		keys = append(keys, "incidents")
 	}
+	// The store is opened, and the page listens with its key and links,
+	// once at start.
+	if old.StoreDSN() != new.StoreDSN() || old.Store.Lease != new.Store.Lease {
+		keys = append(keys, "store")
+	}
+	if old.Web.Listen != new.Web.Listen || old.Web.PublicURL != new.Web.PublicURL ||
+		old.WebKeyFile() != new.WebKeyFile() || old.Web.TokenTTL != new.Web.TokenTTL {
+		keys = append(keys, "web")
+	}
 	return keys
 }
 
