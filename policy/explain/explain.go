@@ -139,8 +139,12 @@ type Input struct {
 	Rule string
 	// Variant selects a wording within the rule (Variant* constants).
 	Variant string
-	// Action is "reject" (the message was stopped; also "") or "flag" (it
-	// was sent with a flag); some remedies differ.
+	// Action is "reject" (the message was stopped; also ""), "flag" (it
+	// was sent with a flag), "hold" (it waits for its sender to confirm it)
+	// or "approve" (it waits for an approver); some remedies differ. A held
+	// message has not been sent: the shipped templates word hold and
+	// approve as reject (fix it and send it again), and the held notice
+	// and page say who must act.
 	Action string
 	// Evidence names what was found: a file name, a domain, a count. Never
 	// a password.
@@ -400,9 +404,12 @@ func (c *Catalog) Validate() []error {
 	return errs
 }
 
+// actions are the Input.Action values Validate renders every template with.
+var actions = []string{"reject", "flag", "hold", "approve"}
+
 func (c *Catalog) validateOne(k key, name string, variants []string) error {
 	for _, variant := range variants {
-		for _, action := range []string{"reject", "flag"} {
+		for _, action := range actions {
 			for _, in := range samples(k.rule, variant, action) {
 				fail := func(err error) error {
 					return &TemplateError{Rule: k.rule, Lang: k.lang, Part: k.part,

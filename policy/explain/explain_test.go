@@ -436,10 +436,11 @@ func TestOverrideErrors(t *testing.T) {
 	// Parses, but fails or misbehaves when rendered: Validate names it.
 	c := explain.Default()
 	for _, o := range []struct{ rule, lang, part, text string }{
-		{"recipient-domain-lookalike", "ja", "remedy", "1. {{.Evidance}}"},               // no such field
-		{"link-file-sharing", "en", "summary", "{{if eq .Variant \"mail-in\"}}x{{end}}"}, // empty for most variants
-		{"recipients-exposed", "en", "reply", "Bcc を使ってください"},                            // not ASCII
-		{"attachment-unscannable", "ja", "summary", `{{index .Detail.Reason 400}}`},      // index out of range
+		{"recipient-domain-lookalike", "ja", "remedy", "1. {{.Evidance}}"},                           // no such field
+		{"link-file-sharing", "en", "summary", "{{if eq .Variant \"mail-in\"}}x{{end}}"},             // empty for most variants
+		{"recipients-exposed", "en", "reply", "Bcc を使ってください"},                                        // not ASCII
+		{"attachment-unscannable", "ja", "summary", `{{index .Detail.Reason 400}}`},                  // index out of range
+		{"password-in-body", "en", "remedy", `{{if eq .Action "approve"}}{{.Nope}}{{else}}x{{end}}`}, // fails for approve only
 	} {
 		if err := c.Override(o.rule, o.lang, o.part, o.text); err != nil {
 			t.Fatalf("Override(%s.%s.%s) = %v, want it to parse", o.rule, o.lang, o.part, err)
@@ -451,6 +452,7 @@ func TestOverrideErrors(t *testing.T) {
 		`explain.templates."link-file-sharing".en.summary`:         "renders empty",
 		`explain.templates."recipients-exposed".en.reply`:          "must be ASCII",
 		`explain.templates."attachment-unscannable".ja.summary`:    "index out of range",
+		`explain.templates."password-in-body".en.remedy`:           `action "approve"`,
 	}
 	if len(errs) != len(want) {
 		t.Errorf("Validate returned %d errors, want %d: %v", len(errs), len(want), errs)
