@@ -30,7 +30,9 @@ func TestHeldNoticesResistHeaderInjection(t *testing.T) {
 			Findings:    []store.Finding{{Rule: "r", Action: "approve", Reason: "why\r\nBcc: spy@evil.example", ReasonJA: "理由\r\nBcc: x", Remedy: "a\nb"}}},
 	}
 	hn := notify.HeldNotices{From: "postmaster@example.co.jp", Hostname: "sendguard.example.co.jp",
-		Link: func(ref, role string, exp time.Time) string { return "https://sendguard.example.co.jp/h/" + ref + "?t=abc" }}
+		Link: func(ref, role string, exp time.Time) string {
+			return "https://sendguard.example.co.jp/h/" + ref + "?t=abc"
+		}}
 	var all []store.Notice
 	all = append(all, hn.Held(h)...)
 	all = append(all, hn.Decided(h, store.Refuse, store.Actor{Name: "boss@example.co.jp\r\nBcc: spy@evil.example"})...)
