@@ -46,7 +46,7 @@ type Web struct {
 
 // holdingDefaults fills the [store], [hold] and [web] defaults.
 func (f *File) holdingDefaults() {
-	if f.Store.DSN == "" {
+	if _, ok := f.Lines["store.dsn"]; !ok && f.Store.DSN == "" {
 		f.Store.DSN = "sqlite:./sendguard.db"
 	}
 	if f.Store.Lease.Duration == 0 {
@@ -78,6 +78,9 @@ var indexInKey = regexp.MustCompile(`\[\d+\]`)
 func (f *File) checkHolding(add func(key, format string, args ...any)) {
 	dsn := f.Store.DSN
 	switch {
+	case dsn == "":
+		// Written empty: the store is not optional.
+		add("store.dsn", "empty, but held messages (actions hold and approve, hold.delay), the outbox of incident notices and the explanations of rejections are kept in the store: remove the key for the default \"sqlite:./sendguard.db\" or name a database")
 	case strings.HasPrefix(dsn, "sqlite:"):
 		if strings.TrimPrefix(dsn, "sqlite:") == "" {
 			add("store.dsn", "no file after sqlite: (e.g. \"sqlite:./sendguard.db\")")

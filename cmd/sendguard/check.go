@@ -159,10 +159,23 @@ func printHold(w io.Writer, env policy.Envelope, h *holdInfo) {
 		fmt.Fprintf(w, "waiting for approval by: %s\n", list)
 		fmt.Fprintf(w, "承認待ち: %s の承認が必要です\n", list)
 	case "delay":
-		d := time.Duration(h.DelaySeconds) * time.Second
+		d := shortDuration(time.Duration(h.DelaySeconds) * time.Second)
 		fmt.Fprintf(w, "would be delayed %s before it goes out (the sender may send now or cancel)\n", d)
 		fmt.Fprintf(w, "送信ディレイ: %s 後に送信されます（送信者は今すぐ送信・取り消しができます）\n", d)
 	}
+}
+
+// shortDuration writes d as the configuration does: "5m", "1h30m", not
+// "5m0s".
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func replyText(p *policy.Policy, v *policy.Verdict, ref string) string {

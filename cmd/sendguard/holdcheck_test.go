@@ -9,9 +9,14 @@ import (
 )
 
 // plainMessage is a message with no attachment to a verified partner.
-func plainMessage(t *testing.T) string {
+func plainMessage(t *testing.T) string { return plainMessageTo(t, "bob@partner.example.com") }
+
+// internalMessage is the same message to a colleague.
+func internalMessage(t *testing.T) string { return plainMessageTo(t, "carol@example.co.jp") }
+
+func plainMessageTo(t *testing.T, to string) string {
 	t.Helper()
-	msg, err := buildMessage("alice@example.co.jp", []string{"bob@partner.example.com"}, "ご連絡", "よろしくお願いします。\n", nil)
+	msg, err := buildMessage("alice@example.co.jp", []string{to}, "ご連絡", "よろしくお願いします。\n", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +43,13 @@ func TestCheckSaysWhoMustAct(t *testing.T) {
 			[]string{"verdict: approve", "waiting for approval by: boss@example.co.jp\n", "承認待ち: boss@example.co.jp の承認が必要です"},
 			[]string{"SMTP reply", "alice@example.co.jp の承認"}},
 		{"delay", "[hold]\ndelay = \"5m\"\n", plainMessage, exitPass,
-			[]string{"verdict: pass", "would be delayed 5m0s before it goes out", "送信ディレイ: 5m0s 後に送信されます"}, nil},
+			[]string{"verdict: pass", "would be delayed 5m before it goes out", "送信ディレイ: 5m 後に送信されます"}, nil},
+		{"delay of an hour and a half", "[hold]\ndelay = \"90m\"\n", plainMessage, exitPass,
+			[]string{"would be delayed 1h30m before", "送信ディレイ: 1h30m 後"}, nil},
+		{"no delay for internal mail", "[hold]\ndelay = \"5m\"\n", internalMessage, exitPass,
+			[]string{"verdict: pass"}, []string{"delayed"}},
+		{"delay for internal mail too with scope all", "[hold]\ndelay = \"5m\"\nscope = \"all\"\n", internalMessage, exitPass,
+			[]string{"would be delayed 5m before"}, nil},
 		{"no delay for exempt sender", "[hold]\ndelay = \"5m\"\nexempt_senders = [\"alice@example.co.jp\"]\n", plainMessage, exitPass,
 			[]string{"verdict: pass"}, []string{"delayed"}},
 		{"reject still rejects", "", zipMessage, exitReject, []string{"SMTP reply:\n550"}, []string{"held:"}},
@@ -85,6 +96,15 @@ func TestLintHoldSettings(t *testing.T) {
 	code, out, _ = runCmd(t, "", "policy", "lint", "--config", writeConfig(t, "[rules.link-file-sharing]\naction = \"approve\"\n[hold]\ndefault_approvers = [\"boss@example.co.jp\"]\n"))
 	if code != 0 {
 		t.Errorf("approve with default approvers: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "", "policy", "lint", "--config", writeConfig(t, "[rules.link-file-sharing]\naction = \"hold\"\n[rules.attachment-unencrypted]\naction = \"approve\"\n"+
+		"[hold]\ndelay = \"5m\"\n[[hold.approvers]]\nsenders = [\"*@sales.example.co.jp\", \"@example.co.jp\"]\napprovers = [\"boss@example.co.jp\"]\n"))
+	if code != 0 {
+		t.Errorf("hold and approve with approvers by pattern: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCmd(t, "", "policy", "lint", "--config", writeConfig(t, "[rules.link-file-sharing]\naction = \"hold\"\n[store]\ndsn = \"\"\n"))
+	if code == 0 || !strings.Contains(out, "store.dsn: empty, but held messages") {
+		t.Errorf("hold with an empty store.dsn: exit %d\n%s", code, out)
 	}
 	code, out, _ = runCmd(t, "", "policy", "lint", "--config", writeConfig(t, "[web]\nlisten = \"0.0.0.0:8025\"\npublic_url = \"ftp://x\"\n"))
 	if code == 0 || !strings.Contains(out, "web.public_url: must be an absolute http:// or https:// URL") || !strings.Contains(out, "web.listen: the hold page is served over plain HTTP on 0.0.0.0:8025") {
