@@ -111,7 +111,15 @@ func isLoopbackListen(addr string) bool {
 // dsnHasPassword reports a database DSN with a password in it.
 func dsnHasPassword(dsn string) bool {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
+	if err != nil {
+		return false
+	}
+	for _, k := range dsnPasswordParams {
+		if u.Query().Get(k) != "" {
+			return true
+		}
+	}
+	if u.User == nil {
 		return false
 	}
 	_, ok := u.User.Password()

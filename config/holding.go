@@ -87,6 +87,12 @@ func (f *File) checkHolding(add func(key, format string, args ...any)) {
 		}
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		if _, err := url.Parse(dsn); err != nil {
+			// url.Error quotes the whole DSN, password and all: name only
+			// what is wrong.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			add("store.dsn", "not a URL: %v", err)
 		}
 	default:
@@ -146,9 +152,21 @@ func (f *File) approveKeys() []string {
 
 func redactDSN(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
+	if err != nil {
 		return dsn
 	}
-	u.User = url.User(u.User.Username())
+	q := u.Query()
+	for _, k := range dsnPasswordParams {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
 	return u.String()
 }
+
+// dsnPasswordParams are the query parameters pgx reads a password from.
+var dsnPasswordParams = []string{"password", "sslpassword"}
