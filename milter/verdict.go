@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -53,7 +52,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	if verdict.Action >= policy.Hold {
 		// Hold and approve do not exist in milter mode yet: stopped mail
 		// is refused in the session, as the smarthost does.
-		return rec.reject(rejection(tx.policy, refusal(verdict), tx.ref)), nil
+		return rec.reject(rejection(tx.policy, verdict.Refusal(), tx.ref)), nil
 	}
 	if err := markVerdict(m, tx, verdict); err != nil {
 		// The MTA connection is broken or refused the change: never
@@ -149,24 +148,4 @@ func reportIncidents(tx *transaction, v *policy.Verdict) {
 		}
 		inc.Add(notify.Incident{Ref: tx.ref, Time: time.Now(), Sender: tx.from, Rule: f.Rule, Evidence: f.Evidence, Action: f.Action.String()})
 	}
-}
-
-// refusal is a hold or approve verdict as the reject the milter answers
-// (it cannot hold a message): each hold and approve finding becomes a
-// reject one, so that the reply names every finding that stopped the
-// message (a hold beside an approve too) and words its remedy for mail
-// that was not sent. A reject verdict is returned as it is.
-func refusal(v *policy.Verdict) *policy.Verdict {
-	if v.Action != policy.Hold && v.Action != policy.Approve {
-		return v
-	}
-	r := *v
-	r.Action = policy.Reject
-	r.Findings = slices.Clone(v.Findings)
-	for i := range r.Findings {
-		if a := r.Findings[i].Action; a == policy.Hold || a == policy.Approve {
-			r.Findings[i].Action = policy.Reject
-		}
-	}
-	return &r
 }

@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"fmt"
-	"github.com/sendguard/sendguard/policy/secret"
+	"slices"
 	"strings"
+
+	"github.com/sendguard/sendguard/policy/secret"
 )
 
 // Action is what happens to a message.
@@ -127,6 +129,27 @@ func (v *Verdict) Deciding() []Finding {
 		}
 	}
 	return out
+}
+
+// Refusal is a hold or approve verdict as the reject a path that cannot
+// hold a message answers (milter mode, no store): each hold and approve
+// finding becomes a reject one, so that Deciding (and the reply built from
+// it) names every finding that stopped the message, a hold beside an
+// approve too, worded for mail that was not sent. Any other verdict is
+// returned as it is.
+func (v *Verdict) Refusal() *Verdict {
+	if v.Action != Hold && v.Action != Approve {
+		return v
+	}
+	r := *v
+	r.Action = Reject
+	r.Findings = slices.Clone(v.Findings)
+	for i := range r.Findings {
+		if a := r.Findings[i].Action; a == Hold || a == Approve {
+			r.Findings[i].Action = Reject
+		}
+	}
+	return &r
 }
 
 func (v *Verdict) add(f Finding) {
