@@ -179,3 +179,22 @@ func TestHoldAndApproveVerdictsWaitInTheStore(t *testing.T) {
 		t.Fatalf("notices %v, want %s", kinds, want)
 	}
 }
+
+// Without a store a hold or approve verdict is refused, naming every
+// finding that stopped the message.
+func TestHoldWithoutAStoreIsRefusedNamingEveryFinding(t *testing.T) {
+	pc := defaultPolicy()
+	pc.Rules = map[string]policy.RuleConfig{
+		"recipient-domain-unverified": {Action: "hold"},
+		"link-file-sharing":           {Action: "approve"},
+	}
+	h := start(t, options{policy: pc})
+	reply := sendRaw(h, "tanaka@example.co.jp", []string{"b@kokyaku-shoji.jp"},
+		message("tanaka@example.co.jp", "b@kokyaku-shoji.jp", "資料", "こちらから https://firestorage.jp/download/abc\n", "", nil))
+	if !strings.HasPrefix(reply, "550") || !strings.Contains(reply, "[link-file-sharing]") || !strings.Contains(reply, "[recipient-domain-unverified]") {
+		t.Fatalf("reply %q", reply)
+	}
+	if h.sink.Count() != 0 {
+		t.Fatal("relayed")
+	}
+}

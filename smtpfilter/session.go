@@ -323,11 +323,14 @@ func (s *session) Data(r io.Reader) (reply error) {
 		cfg.Log.Warn("a hold or approve verdict without a store: the message is refused", "ref", tx.ref)
 	}
 	if verdict.Action >= policy.Hold {
+		// A hold or approve verdict that could not be held is refused
+		// naming every finding that stopped it.
+		stopped := verdict.Refusal()
 		if cfg.Explain.Mail {
 			hdr := headerSection(buf, buf.Size())
 			if ok, why := s.mayWrite(tx.from, hdr); !ok {
 				rec.detail = "no report: " + why
-			} else if err := s.mailReport(pol, verdict, tx, hdr); err != nil {
+			} else if err := s.mailReport(pol, stopped, tx, hdr); err != nil {
 				cfg.Log.Warn("report to the sender not sent; rejecting in the session instead", "ref", tx.ref, "error", err.Error())
 				rec.detail = "report failed"
 			} else {
@@ -336,8 +339,8 @@ func (s *session) Data(r io.Reader) (reply error) {
 				return nil
 			}
 		}
-		reply := Rejection(pol, verdict, tx.ref)
-		if link := s.keepRejection(pol, verdict, tx, headerSection(buf, buf.Size())); link != "" {
+		reply := Rejection(pol, stopped, tx.ref)
+		if link := s.keepRejection(pol, stopped, tx, headerSection(buf, buf.Size())); link != "" {
 			withLink(reply, link)
 		}
 		return s.finish(rec.refused(reply, "policy"))
