@@ -135,11 +135,25 @@ func openSQLite(path string) (*sql.DB, error) {
 	}
 	// The file holds held messages' bodies: create it readable by its
 	// owner only (SQLite gives its -wal and -shm files the same mode).
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	created := err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_RDWR, 0)
+	}
 	if err != nil {
 		return nil, err
 	}
+	if created {
+		// Created by root (an operator's `sudo sendguard store check`
+		// before the service ever ran): give it to its directory's owner,
+		// the service's user, as SQLite gives its -wal and -shm files
+		// the database file's owner.
+		err = giveToDirOwner(f, filepath.Dir(path))
+	}
 	f.Close()
+	if err != nil {
+		return nil, err
+	}
 	// WAL lets readers (the page, the CLI) run beside the writer;
 	// synchronous(FULL) makes a commit durable before it returns, which is
 	// what the 250 for a held message promises; busy_timeout lets the CLI
