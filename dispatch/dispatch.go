@@ -326,18 +326,24 @@ func (d *Dispatcher) missed(ctx context.Context) {
 	}
 }
 
-// notices sends the due notices, one after the other (they are small).
+// notices sends up to 20 due notices, one after the other (they are
+// small). Each is claimed just before it is sent: claimed together, the
+// last ones' leases could run out behind a slow upstream, and another
+// replica would send them too.
 func (d *Dispatcher) notices(ctx context.Context) {
-	list, err := d.cfg.Store.ClaimNotices(ctx, d.cfg.Lease, 20)
-	if err != nil {
-		if ctx.Err() == nil {
-			d.cfg.Log.Error("store: claiming notices failed", "error", err.Error())
+	for range 20 {
+		list, err := d.cfg.Store.ClaimNotices(ctx, d.cfg.Lease, 1)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.cfg.Log.Error("store: claiming notices failed", "error", err.Error())
+			}
+			return
 		}
-		return
-	}
-	for i := range list {
-		n := &list[i]
-		_, err := d.cfg.Deliver(ctx, n.Sender, n.Recipients, strings.NewReader(string(n.Message)))
+		if len(list) == 0 {
+			return
+		}
+		n := &list[0]
+		_, err = d.cfg.Deliver(ctx, n.Sender, n.Recipients, strings.NewReader(string(n.Message)))
 		var event, detail string
 		switch {
 		case err == nil:

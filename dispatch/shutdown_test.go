@@ -130,3 +130,54 @@ func TestLeaseLostMidRelayAbandonsTheDelivery(t *testing.T) {
 		t.Fatalf("the abandoned relay changed the new owner's message: %+v", h)
 	}
 }
+
+// Two replicas and a slow upstream: a replica sending its claimed notices
+// one after the other must not let the later ones' leases run out, or the
+// other replica claims and sends them too (the sender gets each notice
+// twice).
+func TestSlowNoticesAreNotSentTwiceByTwoReplicas(t *testing.T) {
+	sink, err := smtpsink.Start(smtpsink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	sink.SetBehaviour(smtpsink.Behaviour{DataDelay: 300 * time.Millisecond})
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
+	up := &smtpfilter.SMTPUpstream{Addr: sink.Addr, Helo: "sendguard.test", ConnectTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second, DataTimeout: 5 * time.Second}
+	replica := func(owner string) (*store.Store, *dispatch.Dispatcher) {
+		st, err := store.Open(context.Background(), dsn, store.Options{Owner: owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st, dispatch.New(dispatch.Config{Store: st, Lease: time.Second, Permanent: smtpfilter.Permanent,
+			Deliver: func(ctx context.Context, from string, to []string, msg io.Reader) (dispatch.Result, error) {
+				res, err := smtpfilter.Deliver(ctx, up, from, to, msg)
+				return dispatch.Result{Reply: res.Reply}, err
+			}})
+	}
+	st, a := replica("replica-a")
+	_, b := replica("replica-b")
+	const n = 8
+	for i := range n {
+		if err := st.Enqueue(context.Background(), store.Notice{Kind: "sender-held", Ref: "r" + string(rune('a'+i)), Recipients: []string{"tanaka@example.co.jp"}, Message: []byte("Subject: held\r\n\r\nx\r\n")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, d := range []*dispatch.Dispatcher{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				d.Once(context.Background(), make(chan struct{}, 1), &wg)
+				time.Sleep(400 * time.Millisecond)
+			}
+		}()
+		time.Sleep(1200 * time.Millisecond) // b starts once a's first leases ran out
+	}
+	wg.Wait()
+	if got := sink.Count(); got != n {
+		t.Fatalf("%d notices delivered for %d", got, n)
+	}
+}
