@@ -62,7 +62,7 @@ func holdCmd(args []string, stdout, stderr io.Writer) (int, error) {
 	defer cancel()
 	switch sub {
 	case "list":
-		return holdList(ctx, st, *all, *asJSON, stdout)
+		return holdList(ctx, st, *all, *asJSON, stdout, stderr)
 	case "show":
 		return holdShow(ctx, st, fs.Arg(0), *asJSON, stdout)
 	}
@@ -137,10 +137,18 @@ func toJSON(h *store.Held) heldJSON {
 	return j
 }
 
-func holdList(ctx context.Context, st *store.Store, all, asJSON bool, stdout io.Writer) (int, error) {
-	list, err := st.List(ctx, store.Filter{All: all, Limit: 10000})
+// holdListMax bounds what hold list prints (and holds in memory): a flood
+// of held messages must not make it print an endless table.
+var holdListMax = 10000
+
+func holdList(ctx context.Context, st *store.Store, all, asJSON bool, stdout, stderr io.Writer) (int, error) {
+	list, err := st.List(ctx, store.Filter{All: all, Limit: holdListMax + 1})
 	if err != nil {
 		return 0, err
+	}
+	if len(list) > holdListMax {
+		list = list[:holdListMax]
+		fmt.Fprintf(stderr, "sendguard hold list: only the oldest %d messages are listed; sendguard store check counts them all\n", holdListMax)
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)

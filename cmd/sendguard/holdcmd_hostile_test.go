@@ -42,3 +42,18 @@ func TestHoldShowWritesNoControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A flood of held messages: hold list prints at most holdListMax of them
+// and says so on stderr, instead of cutting the list silently.
+func TestHoldListSaysWhenItIsCut(t *testing.T) {
+	cfg, _ := holdStore(t, "")
+	old := holdListMax
+	holdListMax = 2
+	defer func() { holdListMax = old }()
+	for _, args := range [][]string{{"hold", "list"}, {"hold", "list", "--json"}} {
+		code, out, errOut := runCmd(t, "", append(args, "--config", cfg)...)
+		if code != 0 || strings.Contains(out, "cccc3") || !strings.Contains(out, "bbbb2") || !strings.Contains(errOut, "only the oldest 2 messages") {
+			t.Errorf("%v: %d\n%s%s", args, code, out, errOut)
+		}
+	}
+}
