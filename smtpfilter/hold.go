@@ -107,7 +107,11 @@ func (s *session) hold(pol *policy.Policy, v *policy.Verdict, tx *transaction, b
 		rec.result, rec.detail = "tempfail", "store commit failed"
 		return s.finish(rec.withReply(tempfail(tx.ref)))
 	}
-	s.abortUpstream()
+	// sendguard owns the message now: the client hears 250 without waiting
+	// for the upstream's answer to RSET (a hung upstream would delay it
+	// up to its command timeout, and a client that gives up sends the
+	// message again). The connection is dropped; the next one reconnects.
+	s.dropUpstream()
 	rec.result, rec.detail = "held", string(state)
 	rec.write()
 	cfg.Metrics.HoldEvent("held", string(state))

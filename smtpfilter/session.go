@@ -473,6 +473,18 @@ func (s *session) abortUpstreamLocked() {
 	s.upBusy = false
 }
 
+// dropUpstream ends the upstream connection in the background, without
+// waiting for it: the goroutine owns the connection from here on.
+func (s *session) dropUpstream() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if up := s.up; up != nil && s.upBusy {
+		s.up = nil
+		go up.Close()
+	}
+	s.upBusy = false
+}
+
 func (s *session) resetLocked() {
 	s.abortUpstreamLocked()
 	s.tx = nil
