@@ -158,9 +158,12 @@ func openSQLite(path string) (*sql.DB, error) {
 	// synchronous(FULL) makes a commit durable before it returns, which is
 	// what the 250 for a held message promises; busy_timeout lets the CLI
 	// and the server take turns; _txlock=immediate takes the write lock at
-	// BEGIN, so two writers never deadlock upgrading a read lock.
+	// BEGIN, so two writers never deadlock upgrading a read lock;
+	// secure_delete overwrites what is deleted, so the body of a cancelled,
+	// rejected, expired or relayed message (held for what is in it) does
+	// not stay readable in the file's free pages.
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(on)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(on)", "secure_delete(on)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
