@@ -59,7 +59,11 @@ type Config struct {
 	Permanent func(error) bool
 	Notices   Notices
 	Events    Events
-	Log       *slog.Logger
+	// VerdictField formats the X-Sendguard-Verdict field (with its CRLF)
+	// a released message carries: the header contract belongs to the
+	// SMTP side (smtpfilter.ReleasedVerdictField); required.
+	VerdictField func(flagRules []string, releasedBy, ref string) string
+	Log          *slog.Logger
 	// Poll is how often the queues are read (default 1s); Lease how long
 	// a replica owns what it claimed (default 2m; renewed while a relay
 	// runs); Workers how many relays run at once (default 4).
@@ -217,7 +221,7 @@ func (d *Dispatcher) relay(ctx context.Context, h *store.Held) {
 			}
 		}
 	}()
-	msg := io.MultiReader(strings.NewReader(h.Trace+VerdictHeader(h)), body)
+	msg := io.MultiReader(strings.NewReader(h.Trace+d.cfg.VerdictField(h.FlagRules, h.DecidedBy, h.Ref)), body)
 	res, err := d.cfg.Deliver(rctx, h.Sender, h.Recipients, msg)
 	close(stop)
 	<-renewed
@@ -377,34 +381,4 @@ func (d *Dispatcher) event(name string, h *store.Held, detail string) {
 	if d.cfg.Events != nil {
 		d.cfg.Events.Held(name, h, detail)
 	}
-}
-
-// VerdictHeader is the X-Sendguard-Verdict field a released message
-// carries: pass (or flag with the flagging rules), who released it, and
-// the reference.
-func VerdictHeader(h *store.Held) string {
-	v := "pass"
-	if len(h.FlagRules) > 0 {
-		v = "flag; rules=" + strings.Join(h.FlagRules, ",")
-	}
-	by := h.DecidedBy
-	if by == "" {
-		by = "unknown"
-	}
-	return fmt.Sprintf("X-Sendguard-Verdict: %s; released-by=%s; ref=%s\r\n", v, headerSafe(by), h.Ref)
-}
-
-// headerSafe keeps a value to the characters a header parameter may hold
-// unquoted (addresses, "delay", "cli:user").
-func headerSafe(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r > ' ' && r < 0x7f && !strings.ContainsRune(`;"\()<>,`, r) {
-			b.WriteRune(r)
-		}
-	}
-	if b.Len() == 0 {
-		return "unknown"
-	}
-	return b.String()
 }

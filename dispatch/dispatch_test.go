@@ -80,11 +80,12 @@ func newFixture(t *testing.T) *fixture {
 			r, err := smtpfilter.Deliver(ctx, up, from, to, msg)
 			return dispatch.Result{Reply: r.Reply, Refused: r.Refused, RefusedReason: r.RefusedReason}, err
 		},
-		Permanent: smtpfilter.Permanent,
-		Notices:   notify.HeldNotices{From: "postmaster@example.co.jp", Hostname: "sendguard.test", Now: clock},
-		Events:    rec,
-		Now:       clock,
-		RetryBase: time.Minute,
+		Permanent:    smtpfilter.Permanent,
+		VerdictField: smtpfilter.ReleasedVerdictField,
+		Notices:      notify.HeldNotices{From: "postmaster@example.co.jp", Hostname: "sendguard.test", Now: clock},
+		Events:       rec,
+		Now:          clock,
+		RetryBase:    time.Minute,
 	})
 	return &fixture{st: st, sink: sink, d: d, rec: rec, now: &now, mu: &mu}
 }

@@ -66,7 +66,7 @@ func (r *bigRelay) open(owner string) *store.Store {
 
 func (r *bigRelay) dispatcher(st *store.Store, lease time.Duration) *dispatch.Dispatcher {
 	up := &smtpfilter.SMTPUpstream{Addr: r.sink.Addr, Helo: "sendguard.test", ConnectTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second, DataTimeout: 5 * time.Second}
-	return dispatch.New(dispatch.Config{Store: st, Now: r.clock, Lease: lease, Permanent: smtpfilter.Permanent,
+	return dispatch.New(dispatch.Config{Store: st, Now: r.clock, Lease: lease, Permanent: smtpfilter.Permanent, VerdictField: smtpfilter.ReleasedVerdictField,
 		Deliver: func(ctx context.Context, from string, to []string, msg io.Reader) (dispatch.Result, error) {
 			res, err := smtpfilter.Deliver(ctx, up, from, to, msg)
 			return dispatch.Result{Reply: res.Reply}, err
@@ -150,7 +150,7 @@ func TestSlowNoticesAreNotSentTwiceByTwoReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		return st, dispatch.New(dispatch.Config{Store: st, Lease: time.Second, Permanent: smtpfilter.Permanent,
+		return st, dispatch.New(dispatch.Config{Store: st, Lease: time.Second, Permanent: smtpfilter.Permanent, VerdictField: smtpfilter.ReleasedVerdictField,
 			Deliver: func(ctx context.Context, from string, to []string, msg io.Reader) (dispatch.Result, error) {
 				res, err := smtpfilter.Deliver(ctx, up, from, to, msg)
 				return dispatch.Result{Reply: res.Reply}, err

@@ -34,6 +34,26 @@ func VerdictValue(v *policy.Verdict, ref string) string {
 	return fmt.Sprintf("%s; rules=%s; ref=%s", v.Action, strings.Join(v.Rules(), ","), ref)
 }
 
+// ReleasedVerdictField is the X-Sendguard-Verdict field (with its CRLF) of
+// a held message when it is relayed: "pass" or "flag; rules=<id>,…" as
+// VerdictValue writes them, then who released it and the reference.
+func ReleasedVerdictField(flagRules []string, releasedBy, ref string) string {
+	v := "pass"
+	if len(flagRules) > 0 {
+		v = "flag; rules=" + strings.Join(flagRules, ",")
+	}
+	by := strings.Map(func(r rune) rune {
+		if r > ' ' && r < 0x7f && !strings.ContainsRune(`;"\()<>,`, r) {
+			return r
+		}
+		return -1
+	}, releasedBy)
+	if by == "" {
+		by = "unknown"
+	}
+	return fmt.Sprintf("%s: %s; released-by=%s; ref=%s\r\n", VerdictHeader, v, by, ref)
+}
+
 // receivedHeader formats our Received field (rfc/5321 section 4.4).
 func receivedHeader(t traceInfo, hostname, ref string, rcpts []string, now time.Time) string {
 	with := "ESMTP"

@@ -91,3 +91,20 @@ func TestWithoutFieldMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func TestReleasedVerdictField(t *testing.T) {
+	for _, c := range []struct {
+		flags    []string
+		by, want string
+	}{
+		{nil, "tanaka@example.co.jp", "X-Sendguard-Verdict: pass; released-by=tanaka@example.co.jp; ref=r1\r\n"},
+		{[]string{"recipient-domain-unverified", "link-file-sharing"}, "delay", "X-Sendguard-Verdict: flag; rules=recipient-domain-unverified,link-file-sharing; released-by=delay; ref=r1\r\n"},
+		// A decider's name never breaks the field or adds one.
+		{nil, "a@b\r\nBcc: evil@x; ref=forged", "X-Sendguard-Verdict: pass; released-by=a@bBcc:evil@xref=forged; ref=r1\r\n"},
+		{nil, "", "X-Sendguard-Verdict: pass; released-by=unknown; ref=r1\r\n"},
+	} {
+		if got := ReleasedVerdictField(c.flags, c.by, "r1"); got != c.want {
+			t.Errorf("%q: %q, want %q", c.by, got, c.want)
+		}
+	}
+}

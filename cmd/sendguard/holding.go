@@ -84,12 +84,13 @@ func startHolding(f *config.File, g *gateway, tlsCert func() *tls.Certificate) (
 			d, err := smtpfilter.Deliver(ctx, &g.upstream, from, to, msg)
 			return dispatch.Result{Reply: d.Reply, Refused: d.Refused, RefusedReason: d.RefusedReason}, err
 		},
-		Permanent: smtpfilter.Permanent,
-		Notices:   h.notices,
-		Events:    events,
-		Log:       g.log,
-		Lease:     f.Store.Lease.Duration,
-		RetryBase: rules.RetryInterval(),
+		Permanent:    smtpfilter.Permanent,
+		VerdictField: smtpfilter.ReleasedVerdictField,
+		Notices:      h.notices,
+		Events:       events,
+		Log:          g.log,
+		Lease:        f.Store.Lease.Duration,
+		RetryBase:    rules.RetryInterval(),
 		// A rejection's explanation outlives its link by a day.
 		KeepRejections: h.tokenTTL + 24*time.Hour,
 	})
