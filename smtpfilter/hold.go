@@ -49,7 +49,9 @@ func (s *session) holdState(pol *policy.Policy, v *policy.Verdict, tx *transacti
 		return store.StateConfirm, 0
 	case policy.Pass, policy.Flag:
 		h := s.cfg.Holds
-		if h == nil || h.Delay == nil {
+		// With the delay off (the usual case) the recipients are not
+		// looked at: this runs for every message relayed.
+		if h == nil || h.Delay == nil || h.Delay(tx.from, true) == 0 {
 			return "", 0
 		}
 		external := false
